@@ -1,0 +1,23 @@
+// The public API (re-exports only).
+export type { ChangeLine, ChangeOp, FileProblem, Payload } from "./changeset/format.js";
+export { encodeChangeset } from "./changeset/encode.js";
+export { scanChangeset, decodeChangeBatches } from "./changeset/decode.js";
+export { parseTimestamp, formatTimestamp } from "./changeset/timestamp.js";
+export { resolveConfig, type SyncConfigInput, type ResolvedConfig } from "./config/schema.js";
+export { MEDIA_CONFIG, MEDIA_SCHEMA_SQL, mediaConfig } from "./config/media-preset.js";
+export { installTriggers, triggersSql } from "./config/triggers.js";
+export { createHybridClock, type HybridClock } from "./capture/clock.js";
+export type { ConflictResolver } from "./apply/resolver.js";
+export { lastWriterWins } from "./apply/last-writer-wins.js";
+export { compareKeys, type OrderKey } from "./apply/order-key.js";
+export type { ConflictRecord } from "./apply/conflicts.js";
+export type { SyncTransport, Listing, ChangeFileEntry, FolderMarker } from "./transport/transport.js";
+export { FolderTransport } from "./transport/folder-transport.js";
+export { MemoryTransport } from "./transport/memory-transport.js";
+export { clientIdProblem, changeFileName, parseChangeFileName } from "./transport/names.js";
+export { SyncManager, createSync, type OpenOptions, type InitOptions, type SyncEvents } from "./sync/sync-manager.js";
+export type { SyncReport, PeerReport, ExportReport, StreamProblem } from "./sync/report.js";
+export type { SyncStatus, PeerStatus } from "./sync/status.js";
+export { canonicalDump, contentHash } from "./sync/dump.js";
+export { SyncError, ConflictError, TransportError, type SyncErrorCode } from "./sync/errors.js";
+export type { Database } from "./db.js";

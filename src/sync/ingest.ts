@@ -1,0 +1,151 @@
+// Ingest (DESIGN section 4): per peer, apply files strictly in seq order, each (or each batch of a large
+// one) in one transaction with its cursor advance. A gap or an incomplete file waits; a corrupt or bad
+// file, or a broken chain, stops only that peer's stream.
+import type { ChangeLine } from "../changeset/format.js";
+import { decodeChangeBatches, type ScanResult, scanChangeset } from "../changeset/decode.js";
+import { parseTimestamp } from "../changeset/timestamp.js";
+import { validateChange } from "../apply/validate.js";
+import type { ChangeFileEntry, SyncTransport } from "../transport/transport.js";
+import type { CursorStore, PeerCursor } from "./cursors.js";
+import type { Replica } from "./replica.js";
+import type { PeerReport, StopReason, StreamProblem, WaitReason } from "./report.js";
+
+/** Files up to this size are read once into memory, so the bytes checked are exactly the bytes applied. */
+const WHOLE_FILE_LIMIT = 8 * 1024 * 1024;
+const BATCH_SIZE = 5000;
+
+export interface IngestContext {
+  readonly replica: Replica;
+  readonly transport: SyncTransport;
+  readonly cursors: CursorStore;
+  readonly warnings: string[];
+  readonly onApplied?: (client: string, seq: number, changes: number) => void;
+}
+
+const STOP_ACTIONS: Record<StopReason, string> = {
+  corrupt:
+    "The file's checksum does not match: it was damaged in transit or on disk. If the sync service still delivers it, wait; otherwise ask the peer to run `folder-sync doctor` (its own copy is republished when missing or cut short).",
+  bad: "The file breaks the changeset format. Check that every client runs a compatible version of folder-sync; ask the peer to run `folder-sync doctor`.",
+  "chain-broken":
+    "Two databases are writing as this client (a copied database or a restored backup). Give one copy a new client id (`folder-sync init --client-id NEW --force`) and re-export its changes; see `folder-sync doctor`.",
+  "copied-database":
+    "Another database writes under this client id. Give one copy a new client id and re-export its unpublished changes; see `folder-sync doctor`.",
+  "changed-while-applying":
+    "The file changed after part of it was applied. Make sure only its owner writes it; see `folder-sync doctor`.",
+};
+
+export async function ingestPeer(
+  ctx: IngestContext,
+  client: string,
+  files: ReadonlyMap<number, ChangeFileEntry>,
+): Promise<PeerReport> {
+  const { replica } = ctx;
+  let cursor = ctx.cursors.get(client);
+  let appliedFiles = 0;
+  let appliedChanges = 0;
+  let lost = 0;
+  let duplicates = 0;
+  const report = (extra: Partial<PeerReport>): PeerReport => ({
+    client,
+    state: "up-to-date",
+    seq: cursor.seq,
+    appliedFiles,
+    appliedChanges,
+    lost,
+    duplicates,
+    ...extra,
+  });
+  const wait = (seq: number, reason: WaitReason, detail: string) =>
+    report({ state: "waiting", waiting: { seq, reason, detail } });
+  const stop = (reason: StopReason, p: Omit<StreamProblem, "action">) =>
+    report({ state: "stopped", stopped: { ...p, reason, action: STOP_ACTIONS[reason] } });
+  const maxSeq = Math.max(0, ...files.keys());
+
+  for (;;) {
+    const seq = cursor.seq + 1;
+    const entry = files.get(seq);
+    if (!entry) {
+      if (maxSeq > seq) return wait(seq, "gap", `file ${seq} of ${client} has not arrived; ${maxSeq} has`);
+      return report({});
+    }
+    const file = `changes/${entry.name}`;
+    if (!entry.regular)
+      return wait(seq, "not-regular", `${file} is not a regular file (a placeholder not yet downloaded?)`);
+    let bytes: Uint8Array | undefined;
+    let scan: ScanResult;
+    const validate = (c: ChangeLine, line: number) => validateChange(replica.config, c, line);
+    try {
+      if (entry.size <= WHOLE_FILE_LIMIT) {
+        bytes = await ctx.transport.read(entry.name);
+        scan = await scanChangeset(bytes, { client, seq }, { validateChange: validate });
+      } else {
+        scan = await scanChangeset(ctx.transport.stream(entry.name), { client, seq }, { validateChange: validate });
+      }
+    } catch (error) {
+      return wait(seq, "unreadable", `${file} cannot be read: ${(error as Error).message}`);
+    }
+    if (!scan.ok) {
+      const p = scan.problem;
+      const where = p.line === undefined ? file : `${file} line ${p.line}`;
+      if (p.kind === "incomplete") return wait(seq, "incomplete", `${where}: ${p.message} (still arriving?)`);
+      return stop(p.kind, {
+        file,
+        code: p.code,
+        ...(p.line === undefined ? {} : { line: p.line }),
+        message: `${where}: ${p.message}`,
+      });
+    }
+    if (scan.header.prev !== cursor.hash)
+      return stop("chain-broken", {
+        file,
+        code: "CHAIN_BROKEN",
+        message: `${file}: its header's prev (${scan.header.prev ?? "null"}) is not the hash of ${client}'s file ${seq - 1} applied here (${cursor.hash ?? "null"}): two databases write as ${client}`,
+      });
+    if (cursor.partialOffset > 0 && cursor.partialHash !== scan.sha256)
+      return stop("changed-while-applying", {
+        file,
+        code: "CHANGED_WHILE_APPLYING",
+        message: `${file} differs from the copy whose first ${cursor.partialOffset} bytes were applied`,
+      });
+
+    const source = entry.name;
+    const start = cursor.partialOffset;
+    const batches = decodeChangeBatches(bytes ? bytes.subarray(start) : ctx.transport.stream(entry.name, start), {
+      startOffset: start,
+      batchSize: BATCH_SIZE,
+    });
+    let held: { changes: ChangeLine[]; endOffset: number } | undefined;
+    const commit = (batch: ChangeLine[], final: boolean, endOffset: number) => {
+      const at = new Date(replica.now()).toISOString();
+      const { result, warnings } = replica.applyTransaction(() => {
+        let maxTs: number | null = null;
+        for (const c of batch) {
+          const outcome = replica.applier.apply(c, source);
+          if (outcome === "lost") lost++;
+          else if (outcome === "duplicate") duplicates++;
+          const t = parseTimestamp(c.ts)!;
+          if (maxTs === null || t > maxTs) maxTs = t;
+        }
+        const next: PeerCursor = final
+          ? { client, seq, hash: scan.ok ? scan.sha256 : null, partialOffset: 0, partialHash: null }
+          : { client, seq: seq - 1, hash: cursor.hash, partialOffset: endOffset, partialHash: scan.ok ? scan.sha256 : null };
+        ctx.cursors.put(next, batch.length, at, maxTs);
+        return next;
+      });
+      ctx.warnings.push(...warnings);
+      cursor = result;
+      appliedChanges += batch.length;
+    };
+    try {
+      for await (const batch of batches) {
+        if (held) commit(held.changes, false, held.endOffset);
+        held = batch;
+      }
+    } catch (error) {
+      return wait(seq, "unreadable", `${file} could not be read to the end: ${(error as Error).message}`);
+    }
+    commit(held?.changes ?? [], true, held?.endOffset ?? 0);
+    appliedFiles++;
+    ctx.onApplied?.(client, seq, appliedChanges);
+  }
+}

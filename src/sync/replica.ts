@@ -1,0 +1,64 @@
+// One synced database and the engine parts that work on it: registers, materializer, conflict log,
+// capture and apply. Everything here is synchronous and runs inside transactions this class opens.
+import { type CaptureResult, Capturer } from "../capture/capture.js";
+import type { ResolvedConfig } from "../config/schema.js";
+import type { Database } from "../db.js";
+import { ChangeApplier } from "../apply/apply-change.js";
+import { ConflictLog } from "../apply/conflicts.js";
+import { lastWriterWins } from "../apply/last-writer-wins.js";
+import { Materializer } from "../apply/materialize.js";
+import { RegisterStore } from "../apply/registers.js";
+import type { ConflictResolver } from "../apply/resolver.js";
+
+export class Replica {
+  readonly registers: RegisterStore;
+  readonly materializer: Materializer;
+  readonly conflicts: ConflictLog;
+  readonly capturer: Capturer;
+  readonly applier: ChangeApplier;
+
+  constructor(
+    readonly db: Database,
+    readonly config: ResolvedConfig,
+    readonly clientId: string,
+    readonly now: () => number,
+    resolver: ConflictResolver = lastWriterWins,
+  ) {
+    this.registers = new RegisterStore(db);
+    this.materializer = new Materializer(db, config, this.registers);
+    this.conflicts = new ConflictLog(db, now);
+    this.capturer = new Capturer(db, config, this.registers, this.materializer, clientId);
+    this.applier = new ChangeApplier(config, this.registers, this.materializer, this.conflicts, resolver);
+  }
+
+  /**
+   * Runs `fn` in a BEGIN IMMEDIATE transaction that first captures local changes (so no app write can fall
+   * between capture and apply) and ends by marking the sync_log rows the apply itself caused as seen
+   * (echo suppression by what this transaction wrote, not by client_id).
+   */
+  applyTransaction<T>(fn: () => T): { result: T; warnings: readonly string[] } {
+    return this.transaction(() => {
+      const { warnings } = this.capturer.capture(this.now());
+      const result = fn();
+      this.capturer.skipToEnd();
+      return { result, warnings };
+    });
+  }
+
+  /** Captures local changes in their own transaction (before export). */
+  captureNow(): CaptureResult {
+    return this.transaction(() => this.capturer.capture(this.now()));
+  }
+
+  transaction<T>(fn: () => T): T {
+    this.db.exec("BEGIN IMMEDIATE");
+    try {
+      const result = fn();
+      this.db.exec("COMMIT");
+      return result;
+    } catch (error) {
+      if (this.db.inTransaction) this.db.exec("ROLLBACK");
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,365 @@
+// SyncManager: one pass (ingest then export), the watch loop, status and close, over one database and one
+// transport. Only one pass runs at a time per database (in-process mutex plus a cross-process lock).
+import { EventEmitter } from "node:events";
+import { randomBytes } from "node:crypto";
+import BetterSqlite3 from "better-sqlite3";
+import { getMetaNumber } from "../apply/library-tables.js";
+import type { ConflictRecord } from "../apply/conflicts.js";
+import type { ConflictResolver } from "../apply/resolver.js";
+import { createHybridClock, type HybridClock } from "../capture/clock.js";
+import { installTriggers } from "../config/triggers.js";
+import { resolveConfig, type SyncConfigInput } from "../config/schema.js";
+import type { Database } from "../db.js";
+import { FolderTransport } from "../transport/folder-transport.js";
+import { clientIdProblem } from "../transport/names.js";
+import type { ChangeFileEntry, SyncTransport, Unsubscribe } from "../transport/transport.js";
+import { CursorStore } from "./cursors.js";
+import { SyncError, TransportError } from "./errors.js";
+import { exportPass } from "./export.js";
+import { ingestPeer } from "./ingest.js";
+import { type DatabaseLock, lockDatabase, Mutex } from "./lock.js";
+import { Replica } from "./replica.js";
+import type { PeerReport, StreamProblem, SyncReport } from "./report.js";
+import { readSettings, type Settings, writeSettings } from "./settings.js";
+import { buildStatus, type SyncStatus } from "./status.js";
+
+export interface SyncEvents {
+  applied: [{ client: string; seq: number; changes: number }];
+  exported: [{ files: readonly string[]; changes: number }];
+  conflict: [{ count: number }];
+  waiting: [{ client: string; seq: number; reason: string; detail: string }];
+  stopped: [{ client: string; problem: StreamProblem }];
+  paused: [{ reason: string }];
+  resumed: [];
+  pass: [SyncReport];
+  error: [Error];
+}
+
+export interface OpenOptions {
+  /** A database path, or an open better-sqlite3 connection owned by the caller (then no file lock is taken). */
+  readonly database: string | Database;
+  /** Default: a FolderTransport on the folder recorded by init. */
+  readonly transport?: SyncTransport;
+  /** Wall clock in ms (tests pass their own). */
+  readonly now?: () => number;
+  readonly resolver?: ConflictResolver;
+  /** Periodic rescan while watching, in ms (network folders send no events). Default 30000. */
+  readonly rescanIntervalMs?: number;
+  /** How often watch() looks for local changes (PRAGMA data_version), in ms. Default 500. */
+  readonly localPollMs?: number;
+  /** Poll the folder instead of native watch events. */
+  readonly usePolling?: boolean;
+  /** File size limits for export (tests use small ones). */
+  readonly maxFileChanges?: number;
+  readonly maxFileBytes?: number;
+}
+
+export interface InitOptions extends OpenOptions {
+  readonly folder: string;
+  readonly clientId: string;
+  readonly config: SyncConfigInput;
+  /** Create sync_log and the change triggers for the configured tables. */
+  readonly installTriggers?: boolean;
+  /** Accept a client id that already has files in the folder, or a database set up for another folder. */
+  readonly force?: boolean;
+}
+
+function openDatabase(database: string | Database): { db: Database; path?: string; owned: boolean } {
+  if (typeof database !== "string") return { db: database, owned: false };
+  const db = new BetterSqlite3(database) as unknown as Database;
+  db.pragma("journal_mode = WAL");
+  db.pragma("busy_timeout = 10000");
+  return { db, path: database, owned: true };
+}
+
+/**
+ * Sync one database through a shared folder.
+ * @example
+ * const sync = await SyncManager.open({ database: "media.db" });
+ * const report = await sync.synchronize();
+ * console.log(report.applied, report.export.exportedChanges);
+ * await sync.close();
+ */
+export class SyncManager extends EventEmitter<SyncEvents> {
+  readonly clock: HybridClock;
+  private readonly mutex = new Mutex();
+  private readonly cursors: CursorStore;
+  private lastReport: SyncReport | undefined;
+  private closed = false;
+  private cleanedTemp = false;
+  private watching: { stop: () => Promise<void> } | undefined;
+  private watcherFailed: string | undefined;
+
+  private constructor(
+    readonly db: Database,
+    readonly settings: Settings,
+    readonly transport: SyncTransport,
+    private readonly replica: Replica,
+    private readonly options: OpenOptions,
+    private readonly ownsDb: boolean,
+    private readonly lock: DatabaseLock | undefined,
+  ) {
+    super();
+    this.cursors = new CursorStore(db);
+    const maxTs = (db.prepare("SELECT max(ts) AS m FROM sfs_registers").get() as { m: number | null }).m;
+    this.clock = createHybridClock(options.now ?? Date.now, maxTs === null ? 0 : Math.floor(maxTs / 1000));
+  }
+
+  get clientId(): string {
+    return this.settings.clientId;
+  }
+
+  /** Opens a database that `init` has set up. */
+  static async open(options: OpenOptions): Promise<SyncManager> {
+    const { db, path, owned } = openDatabase(options.database);
+    let lock: DatabaseLock | undefined;
+    try {
+      const settings = readSettings(db, path ?? "the database");
+      if (path) lock = await lockDatabase(path);
+      const transport =
+        options.transport ?? new FolderTransport(settings.folder, { usePolling: options.usePolling ?? false });
+      const replica = new Replica(db, settings.config, settings.clientId, options.now ?? Date.now, options.resolver);
+      return new SyncManager(db, settings, transport, replica, options, owned, lock);
+    } catch (error) {
+      await lock?.release();
+      if (owned) db.close();
+      throw error;
+    }
+  }
+
+  /** Sets a database up for sync (DESIGN section 2) and opens it. */
+  static async init(options: InitOptions): Promise<SyncManager> {
+    const problem = clientIdProblem(options.clientId);
+    if (problem) throw new SyncError("CLIENT_ID_INVALID", `Client id ${JSON.stringify(options.clientId)}: ${problem}`);
+    const config = resolveConfig(options.config);
+    const { db, path, owned } = openDatabase(options.database);
+    try {
+      const transport = options.transport ?? new FolderTransport(options.folder);
+      let existing: Settings | undefined;
+      try {
+        existing = readSettings(db, path ?? "the database");
+      } catch {
+        existing = undefined;
+      }
+      const marker = await transport.ensureMarker({ format: 1, id: randomBytes(12).toString("hex") });
+      if (existing && !options.force && (existing.folderId !== marker.id || existing.clientId !== options.clientId))
+        throw new SyncError(
+          "ALREADY_INITIALIZED",
+          `${path ?? "The database"} is already set up to sync as ${existing.clientId} with folder ${existing.folder}. Use --force to change that.`,
+        );
+      const listing = await transport.list();
+      const own = listing.files.filter((f) => f.client === options.clientId);
+      if (own.length > 0 && !options.force && !existing)
+        throw new SyncError(
+          "CLIENT_ID_IN_USE",
+          `Client id ${options.clientId} already has ${own.length} file(s) in ${transport.location}: another database writes as it, or this is a rejoin. Choose another --client-id, or use --force if no other database writes as ${options.clientId}.`,
+        );
+      db.exec("BEGIN IMMEDIATE");
+      try {
+        if (options.installTriggers) installTriggers(db, config);
+        writeSettings(db, {
+          clientId: options.clientId,
+          folder: options.folder,
+          folderId: marker.id,
+          configInput: options.config,
+        });
+        if (!existing) {
+          // sync_log rows from before init are not exported.
+          const replica = new Replica(db, config, options.clientId, options.now ?? Date.now);
+          replica.capturer.skipToEnd();
+        }
+        db.exec("COMMIT");
+      } catch (error) {
+        if (db.inTransaction) db.exec("ROLLBACK");
+        throw error;
+      }
+    } finally {
+      if (owned) db.close();
+    }
+    return SyncManager.open(options);
+  }
+
+  /** One pass: ingest every peer's files that can be applied, then export local changes. */
+  synchronize(): Promise<SyncReport> {
+    return this.mutex.run(() => this.pass());
+  }
+
+  private async pass(): Promise<SyncReport> {
+    if (this.closed) throw new SyncError("CLOSED", "This SyncManager is closed.");
+    await this.checkMarker();
+    if (!this.cleanedTemp) {
+      await this.transport.removeOwnTempFiles(this.clientId);
+      this.cleanedTemp = true;
+    }
+    const listing = await this.transport.list();
+    const byPeer = new Map<string, Map<number, ChangeFileEntry>>();
+    for (const f of listing.files) {
+      if (f.client === this.clientId) continue;
+      let m = byPeer.get(f.client);
+      if (!m) byPeer.set(f.client, (m = new Map()));
+      m.set(f.seq, f);
+    }
+    const warnings: string[] = [];
+    const conflictsBefore = this.replica.conflicts.count();
+    const peers: PeerReport[] = [];
+    const ctx = {
+      replica: this.replica,
+      transport: this.transport,
+      cursors: this.cursors,
+      warnings,
+      onApplied: (client: string, seq: number, changes: number) => this.emit("applied", { client, seq, changes }),
+    };
+    for (const client of [...byPeer.keys()].sort()) {
+      const r = await ingestPeer(ctx, client, byPeer.get(client)!);
+      peers.push(r);
+      if (r.waiting) this.emit("waiting", { client, ...r.waiting });
+      if (r.stopped) this.emit("stopped", { client, problem: r.stopped });
+    }
+    const exp = await exportPass(
+      {
+        replica: this.replica,
+        transport: this.transport,
+        warnings,
+        ...(this.options.maxFileChanges ? { maxFileChanges: this.options.maxFileChanges } : {}),
+        ...(this.options.maxFileBytes ? { maxFileBytes: this.options.maxFileBytes } : {}),
+      },
+      listing,
+    );
+    if (exp.files.length > 0) this.emit("exported", { files: exp.files, changes: exp.exportedChanges });
+    const conflicts = this.replica.conflicts.count() - conflictsBefore;
+    if (conflicts > 0) this.emit("conflict", { count: conflicts });
+    const report: SyncReport = {
+      peers,
+      applied: peers.reduce((n, p) => n + p.appliedChanges, 0),
+      conflicts,
+      export: exp,
+      junk: listing.junk,
+      warnings,
+      pending: this.replica.materializer.pendingCount(),
+      failed: peers.some((p) => p.state === "stopped") || exp.stopped !== undefined,
+    };
+    const maxTs = (this.db.prepare("SELECT max(ts) AS m FROM sfs_registers").get() as { m: number | null }).m;
+    if (maxTs !== null) this.clock.observe(Math.floor(maxTs / 1000));
+    this.lastReport = report;
+    this.emit("pass", report);
+    return report;
+  }
+
+  private async checkMarker(): Promise<void> {
+    const marker = await this.transport.readMarker();
+    if (!marker)
+      throw new TransportError(
+        "FOLDER_MARKER_MISSING",
+        `${this.transport.location} has no folder-sync.json: the folder is not there (an unmounted stick, a share that is down, a cloud folder not synced yet) or it is the wrong folder. Nothing was read or written.`,
+      );
+    if (marker.id !== this.settings.folderId)
+      throw new TransportError(
+        "FOLDER_MARKER_MISMATCH",
+        `${this.transport.location} is sync folder ${marker.id}, but this database syncs with folder ${this.settings.folderId}. Nothing was read or written; check the path.`,
+      );
+  }
+
+  /**
+   * Watches the folder and the database until close(): peers' files are ingested as they appear (watch
+   * events plus a periodic rescan), local changes exported soon after they are made.
+   */
+  async watch(): Promise<void> {
+    if (this.watching) return;
+    let timer: NodeJS.Timeout | undefined;
+    let running = false;
+    let again = false;
+    let paused = false;
+    const run = async () => {
+      if (running) {
+        again = true;
+        return;
+      }
+      running = true;
+      try {
+        do {
+          again = false;
+          try {
+            await this.synchronize();
+            if (paused) {
+              paused = false;
+              this.emit("resumed");
+            }
+          } catch (error) {
+            const e = error as SyncError;
+            if (e.code === "FOLDER_MARKER_MISSING" || e.code === "FOLDER_MARKER_MISMATCH") {
+              if (!paused) this.emit("paused", { reason: e.message });
+              paused = true;
+            } else if (e.code !== "CLOSED") this.emit("error", e);
+          }
+        } while (again && !this.closed);
+      } finally {
+        running = false;
+      }
+    };
+    const schedule = (delay = 50) => {
+      if (this.closed || timer) return;
+      timer = setTimeout(() => {
+        timer = undefined;
+        void run();
+      }, delay);
+    };
+    let unwatch: Unsubscribe | undefined;
+    try {
+      unwatch = await this.transport.watch({
+        onChange: () => schedule(),
+        onError: (error) => {
+          this.watcherFailed = error.message;
+          this.emit("error", new TransportError("TRANSPORT_FAILED", `Folder watcher failed (${error.message}); falling back to the periodic rescan.`, { cause: error }));
+        },
+      });
+    } catch (error) {
+      this.watcherFailed = (error as Error).message;
+    }
+    const rescan = setInterval(() => schedule(0), this.options.rescanIntervalMs ?? 30_000);
+    let dataVersion = this.db.pragma("data_version", { simple: true });
+    const local = setInterval(() => {
+      if (this.closed) return;
+      const v = this.db.pragma("data_version", { simple: true });
+      if (v !== dataVersion) {
+        dataVersion = v;
+        const max = (this.db.prepare(`SELECT max(change_id) AS m FROM "${this.settings.config.syncLogTable}"`).get() as { m: number | null }).m ?? 0;
+        if (max > getMetaNumber(this.db, "capture_cursor")) schedule(100);
+      }
+    }, this.options.localPollMs ?? 500);
+    this.watching = {
+      stop: async () => {
+        clearInterval(rescan);
+        clearInterval(local);
+        if (timer) clearTimeout(timer);
+        await unwatch?.();
+        await this.mutex.run(async () => undefined);
+      },
+    };
+    schedule(0);
+  }
+
+  async status(): Promise<SyncStatus> {
+    return this.mutex.run(async () =>
+      buildStatus(this.db, this.settings, this.cursors, this.replica, this.lastReport, this.watcherFailed, this.options.now ?? Date.now),
+    );
+  }
+
+  conflicts(limit?: number): ConflictRecord[] {
+    return this.replica.conflicts.list(limit);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.watching?.stop();
+    this.watching = undefined;
+    await this.mutex.run(async () => {
+      this.closed = true;
+    });
+    if (this.ownsDb) this.db.close();
+    await this.lock?.release();
+  }
+}
+
+export function createSync(options: OpenOptions): Promise<SyncManager> {
+  return SyncManager.open(options);
+}
