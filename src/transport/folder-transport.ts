@@ -9,9 +9,9 @@ import { watch as chokidarWatch } from "chokidar";
 import { TransportError } from "../sync/errors.js";
 import {
   CHANGES_DIR,
-  MARKER_FILE,
   classifyJunk,
   isOwnTempFile,
+  MARKER_FILE,
   parseChangeFileName,
   parseMarker,
   tempFileName,
@@ -147,9 +147,9 @@ export class FolderTransport implements SyncTransport {
         // link() fails with EEXIST when another client's marker arrived meanwhile, so it is never overwritten.
         await link(temp, this.#markerPath);
       } catch (error) {
-        if (errnoCode(error) === "EEXIST") return (await this.readMarker()) ?? fresh;
         // FAT, exFAT and some network filesystems have no hard links: check, then rename (a narrow race).
-        if ((await this.readMarker()) === undefined) await renameWithRetry(temp, this.#markerPath);
+        const taken = errnoCode(error) === "EEXIST" || (await this.readMarker()) !== undefined;
+        if (!taken) await renameWithRetry(temp, this.#markerPath);
       }
       await fsyncDirectory(this.location);
     } catch (error) {

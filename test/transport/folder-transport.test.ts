@@ -1,6 +1,7 @@
 // The folder transport: the shared contract on a real temp directory, plus what only a real filesystem shows.
 
 import { execFileSync } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -12,6 +13,18 @@ import { eventually, runTransportContract } from "./contract.js";
 
 async function freshDir(): Promise<string> {
   return mkdtemp(path.join(tmpdir(), "folder-transport-"));
+}
+
+function inotifyWatches(): number {
+  let count = 0;
+  for (const fd of readdirSync("/proc/self/fdinfo")) {
+    try {
+      count += (readFileSync(`/proc/self/fdinfo/${fd}`, "utf8").match(/^inotify wd/gm) ?? []).length;
+    } catch {
+      // the fd closed meanwhile
+    }
+  }
+  return count;
 }
 
 function makeFifo(file: string): void {
@@ -76,6 +89,15 @@ describe("FolderTransport on disk", () => {
       format: 1,
       id: "abc",
     });
+    expect((await readdir(dir)).sort()).toEqual(["changes", "folder-sync.json"]);
+  });
+
+  it("agrees on one marker when two clients create it at once", async () => {
+    const results = await Promise.all(
+      ["one", "two", "three", "four"].map((id) => new FolderTransport(dir).ensureMarker({ format: 1, id })),
+    );
+    const inForce = await new FolderTransport(dir).readMarker();
+    for (const result of results) expect(result).toEqual(inForce);
     expect((await readdir(dir)).sort()).toEqual(["changes", "folder-sync.json"]);
   });
 
@@ -161,21 +183,29 @@ describe("FolderTransport on disk", () => {
     expect(() => new FolderTransport(dir, { readTimeoutMs: 0 })).toThrow(/readTimeoutMs/);
   });
 
-  it("keeps a watcher on a folder with many files cheap (directory only)", async () => {
+  it("times out a read that takes too long", async () => {
     await mkdir(changes);
-    for (let i = 1; i <= 300; i++)
-      await writeFile(path.join(changes, `bob-${String(i).padStart(12, "0")}.ndjson`), "x");
-    const transport = new FolderTransport(dir);
-    let changed = 0;
-    unsubscribes.push(
-      await transport.watch({
-        onChange: () => changed++,
-        onError: (e) => {
-          throw e;
-        },
-      }),
-    );
-    await writeFile(path.join(changes, "bob-000000000301.ndjson"), "y");
-    await eventually(() => changed > 0);
+    await writeFile(path.join(changes, "alice-000000000001.ndjson"), new Uint8Array(64 * 1024 * 1024));
+    const transport = new FolderTransport(dir, { readTimeoutMs: 1 });
+    await expect(transport.read("alice-000000000001.ndjson")).rejects.toThrow(/took longer than 1 ms/);
   });
+
+  // chokidar would otherwise hold one inotify watch per file: ENOSPC with many files on older kernels.
+  it.runIf(process.platform === "linux")(
+    "watches the directory with one handle, however many files",
+    async () => {
+      await mkdir(changes);
+      for (let i = 1; i <= 100; i++) {
+        await writeFile(path.join(changes, `bob-${String(i).padStart(12, "0")}.ndjson`), "x");
+      }
+      const before = inotifyWatches();
+      let changed = 0;
+      unsubscribes.push(
+        await new FolderTransport(dir).watch({ onChange: () => changed++, onError: () => undefined }),
+      );
+      expect(inotifyWatches() - before).toBe(1);
+      await writeFile(path.join(changes, "bob-000000000101.ndjson"), "y");
+      await eventually(() => changed > 0);
+    },
+  );
 });
