@@ -33,7 +33,14 @@ export class ChangeApplier {
   apply(c: ChangeLine, source: string): ApplyOutcome {
     const entity = this.config.entities.get(c.entity)!;
     const key = keyOfLine(this.config, c);
-    const payload = JSON.stringify(normalizePayload(entity, c.payload, { ts: c.ts, version: key.version, client: c.client, flag: key.flag }));
+    const payload = JSON.stringify(
+      normalizePayload(entity, c.payload, {
+        ts: c.ts,
+        version: key.version,
+        client: c.client,
+        flag: key.flag,
+      }),
+    );
     const current = this.registers.get(c.entity, c.uuid);
     if (current) {
       const cmp = this.resolver.compare(key, current.key);

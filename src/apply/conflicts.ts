@@ -59,9 +59,9 @@ export class ConflictLog {
   }
 
   list(limit = 1000): ConflictRecord[] {
-    const rows = this.db
-      .prepare("SELECT * FROM sfs_conflicts ORDER BY id DESC LIMIT ?")
-      .all(limit) as Array<Record<string, string | number | null>>;
+    const rows = this.db.prepare("SELECT * FROM sfs_conflicts ORDER BY id DESC LIMIT ?").all(limit) as Array<
+      Record<string, string | number | null>
+    >;
     return rows.map((r) => ({
       id: Number(r.id),
       recordedAt: String(r.recorded_at),

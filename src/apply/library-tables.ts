@@ -57,15 +57,16 @@ export function hasLibraryTables(db: Database): boolean {
 }
 
 export function getMeta(db: Database, key: string): string | undefined {
-  const row = db.prepare("SELECT value FROM sfs_meta WHERE key = ?").get(key) as { value: string } | undefined;
+  const row = db.prepare("SELECT value FROM sfs_meta WHERE key = ?").get(key) as
+    | { value: string }
+    | undefined;
   return row?.value;
 }
 
 export function setMeta(db: Database, key: string, value: string | number): void {
-  db.prepare("INSERT INTO sfs_meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(
-    key,
-    String(value),
-  );
+  db.prepare(
+    "INSERT INTO sfs_meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+  ).run(key, String(value));
 }
 
 export function getMetaNumber(db: Database, key: string): number {

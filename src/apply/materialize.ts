@@ -33,7 +33,9 @@ export class Materializer {
     private readonly config: ResolvedConfig,
     private readonly registers: RegisterStore,
   ) {
-    this.pendingFor = db.prepare("SELECT entity, uuid FROM sfs_pending WHERE parent_entity = ? AND parent_uuid = ?");
+    this.pendingFor = db.prepare(
+      "SELECT entity, uuid FROM sfs_pending WHERE parent_entity = ? AND parent_uuid = ?",
+    );
     this.pendingClear = db.prepare("DELETE FROM sfs_pending WHERE entity = ? AND uuid = ?");
     this.pendingAdd = db.prepare(
       "INSERT OR IGNORE INTO sfs_pending (entity, uuid, parent_entity, parent_uuid) VALUES (?, ?, ?, ?)",
@@ -59,7 +61,9 @@ export class Materializer {
         insert: this.db.prepare(
           `INSERT INTO ${t} (${columns.map(q).join(", ")}) VALUES (${columns.map(() => "?").join(", ")})`,
         ),
-        update: this.db.prepare(`UPDATE ${t} SET ${columns.map((c) => `${q(c)} = ?`).join(", ")} WHERE id = ?`),
+        update: this.db.prepare(
+          `UPDATE ${t} SET ${columns.map((c) => `${q(c)} = ?`).join(", ")} WHERE id = ?`,
+        ),
       };
       this.rows.set(e.name, s);
     }
@@ -86,7 +90,7 @@ export class Materializer {
   /** Local id of a present row (deleted or not), by uuid. */
   localId(table: string, uuid: string): number | undefined {
     const e = this.config.entities.get(table);
-    if (!e || e.kind !== "rows") return undefined;
+    if (e?.kind !== "rows") return undefined;
     const r = this.rowStatements(e).idByUuid.get(uuid) as { id: number } | undefined;
     return r?.id;
   }
@@ -174,7 +178,10 @@ export class Materializer {
   }
 
   pendingCount(): number {
-    return (this.db.prepare("SELECT count(DISTINCT entity || char(0) || uuid) AS n FROM sfs_pending").get() as { n: number })
-      .n;
+    return (
+      this.db.prepare("SELECT count(DISTINCT entity || char(0) || uuid) AS n FROM sfs_pending").get() as {
+        n: number;
+      }
+    ).n;
   }
 }

@@ -22,7 +22,9 @@ export class RegisterStore {
   private readonly putStmt: Statement;
 
   constructor(db: Database) {
-    this.getStmt = db.prepare("SELECT ts, version, flag, client, payload FROM sfs_registers WHERE entity = ? AND uuid = ?");
+    this.getStmt = db.prepare(
+      "SELECT ts, version, flag, client, payload FROM sfs_registers WHERE entity = ? AND uuid = ?",
+    );
     this.putStmt = db.prepare(
       `INSERT INTO sfs_registers (entity, uuid, ts, version, flag, client, payload) VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT(entity, uuid) DO UPDATE SET ts = excluded.ts, version = excluded.version, flag = excluded.flag,
@@ -43,5 +45,11 @@ export class RegisterStore {
 }
 
 export function keyToJson(key: OrderKey): string {
-  return JSON.stringify({ ts: new Date(Math.floor(key.ts / 1000)).toISOString(), tsMicros: key.ts, version: key.version, flag: key.flag, client: key.client });
+  return JSON.stringify({
+    ts: new Date(Math.floor(key.ts / 1000)).toISOString(),
+    tsMicros: key.ts,
+    version: key.version,
+    flag: key.flag,
+    client: key.client,
+  });
 }

@@ -9,14 +9,26 @@ const LINK_OPS = new Set(["link", "unlink"]);
 
 export function validateChange(config: ResolvedConfig, c: ChangeLine, line: number): FileProblem | undefined {
   const entity = config.entities.get(c.entity);
-  const bad = (code: FileProblem["code"], message: string): FileProblem => ({ kind: "bad", code, line, message });
+  const bad = (code: FileProblem["code"], message: string): FileProblem => ({
+    kind: "bad",
+    code,
+    line,
+    message,
+  });
   if (!entity)
-    return bad("UNKNOWN_ENTITY", `unknown entity ${JSON.stringify(c.entity).slice(0, 80)} (not a synced table here)`);
+    return bad(
+      "UNKNOWN_ENTITY",
+      `unknown entity ${JSON.stringify(c.entity).slice(0, 80)} (not a synced table here)`,
+    );
   if (parseTimestamp(c.ts) === undefined)
-    return bad("BAD_TIMESTAMP", `timestamp ${JSON.stringify(c.ts)} is not ISO 8601 with a zone nor SQLite's form`);
+    return bad(
+      "BAD_TIMESTAMP",
+      `timestamp ${JSON.stringify(c.ts)} is not ISO 8601 with a zone nor SQLite's form`,
+    );
   if (entity.kind === "rows") {
     if (!ROW_OPS.has(c.op)) return bad("WRONG_OP", `op ${c.op} is not a row operation on ${c.entity}`);
-    if (c.payload.uuid !== c.uuid) return bad("UUID_MISMATCH", `payload uuid differs from the line's uuid ${c.uuid}`);
+    if (c.payload.uuid !== c.uuid)
+      return bad("UUID_MISMATCH", `payload uuid differs from the line's uuid ${c.uuid}`);
     for (const col of entity.columns) {
       if (!Object.hasOwn(c.payload, col) && !Object.hasOwn(entity.defaults, col))
         return bad(
@@ -27,7 +39,10 @@ export function validateChange(config: ResolvedConfig, c: ChangeLine, line: numb
     for (const p of entity.parents) {
       const v = c.payload[p.wireKey];
       if (v !== null && typeof v !== "string")
-        return bad("MISSING_COLUMN", `schema mismatch: ${c.entity} payload lacks parent reference ${p.wireKey}`);
+        return bad(
+          "MISSING_COLUMN",
+          `schema mismatch: ${c.entity} payload lacks parent reference ${p.wireKey}`,
+        );
     }
     return undefined;
   }
@@ -35,7 +50,10 @@ export function validateChange(config: ResolvedConfig, c: ChangeLine, line: numb
   const l = c.payload[entity.left.wireKey];
   const r = c.payload[entity.right.wireKey];
   if (typeof l !== "string" || typeof r !== "string" || l === "" || r === "")
-    return bad("INVALID_LINE", `link payload needs ${entity.left.wireKey} and ${entity.right.wireKey} as uuids`);
+    return bad(
+      "INVALID_LINE",
+      `link payload needs ${entity.left.wireKey} and ${entity.right.wireKey} as uuids`,
+    );
   if (c.uuid !== `${l}_${r}`) return bad("UUID_MISMATCH", `link uuid must be ${l}_${r}`);
   return undefined;
 }

@@ -1,15 +1,16 @@
 // Capture: turns the app's new sync_log rows into stamped changes. Each becomes its register's new state
 // (a local write simply is the row's new state) and a captured line in sfs_captured, which export
 // publishes. Runs inside the caller's transaction, at the start of every apply and before every export.
-import type { ChangeLine, ChangeOp, PayloadValue } from "../changeset/format.js";
-import { encodeChangeLine } from "../changeset/encode.js";
-import { formatTimestamp, parseTimestamp } from "../changeset/timestamp.js";
-import type { ResolvedConfig } from "../config/schema.js";
-import type { Database, Statement } from "../db.js";
+
 import { getMetaNumber, setMeta } from "../apply/library-tables.js";
 import type { Materializer } from "../apply/materialize.js";
 import { normalizePayload } from "../apply/payload.js";
 import type { RegisterStore } from "../apply/registers.js";
+import { encodeChangeLine } from "../changeset/encode.js";
+import type { ChangeLine, ChangeOp, PayloadValue } from "../changeset/format.js";
+import { formatTimestamp, parseTimestamp } from "../changeset/timestamp.js";
+import type { ResolvedConfig } from "../config/schema.js";
+import type { Database, Statement } from "../db.js";
 import { stampTs } from "./stamp.js";
 import { type SyncLogEntry, SyncLogReader } from "./sync-log.js";
 
@@ -76,7 +77,8 @@ export class Capturer {
     if (entry.payload) {
       try {
         const parsed = JSON.parse(entry.payload) as unknown;
-        if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) logged = parsed as Record<string, PayloadValue>;
+        if (parsed && typeof parsed === "object" && !Array.isArray(parsed))
+          logged = parsed as Record<string, PayloadValue>;
       } catch {
         warnings.push(`${where}: payload is not JSON; the row's current state is exported instead.`);
       }
@@ -93,7 +95,9 @@ export class Capturer {
       const l = logged[entity.left.wireKey];
       const r = logged[entity.right.wireKey];
       if (typeof l !== "string" || typeof r !== "string") {
-        warnings.push(`${where}: link payload lacks ${entity.left.wireKey}/${entity.right.wireKey}; not exported.`);
+        warnings.push(
+          `${where}: link payload lacks ${entity.left.wireKey}/${entity.right.wireKey}; not exported.`,
+        );
         return undefined;
       }
       uuid = `${l}_${r}`;
@@ -113,7 +117,9 @@ export class Capturer {
     }
     const loggedTs = parseTimestamp(entry.timestamp);
     if (loggedTs === undefined)
-      warnings.push(`${where}: timestamp ${JSON.stringify(entry.timestamp)} is not readable; stamped as now.`);
+      warnings.push(
+        `${where}: timestamp ${JSON.stringify(entry.timestamp)} is not readable; stamped as now.`,
+      );
     const current = this.registers.get(entity.name, uuid);
     const ts = stampTs(loggedTs, nowMicros, current?.key.ts);
     const tsText = formatTimestamp(ts);
@@ -124,6 +130,15 @@ export class Capturer {
     });
     // A row shown for the first time may be what a pending child or link was waiting for.
     this.materializer.localWrite(entity.name, uuid);
-    return { type: "change", entity: entity.name, uuid, op, ts: tsText, version, client: this.clientId, payload };
+    return {
+      type: "change",
+      entity: entity.name,
+      uuid,
+      op,
+      ts: tsText,
+      version,
+      client: this.clientId,
+      payload,
+    };
   }
 }

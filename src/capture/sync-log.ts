@@ -22,7 +22,7 @@ export class SyncLogReader {
 
   constructor(
     private readonly db: Database,
-    private readonly config: ResolvedConfig,
+    config: ResolvedConfig,
   ) {
     const log = q(config.syncLogTable);
     this.after = db.prepare(

@@ -1,8 +1,7 @@
 // Timestamps on the wire and in sync_log. Instants are held as integer microseconds since the Unix epoch
 // (UTC), which keeps every accepted input form comparable as an instant while fitting a JS number.
 
-const ISO_RE =
-  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:?\d{2})$/;
+const ISO_RE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:?\d{2})$/;
 const SQLITE_RE = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?$/;
 
 /** Microseconds since the epoch. */

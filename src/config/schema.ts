@@ -108,15 +108,24 @@ export function resolveConfig(input: unknown): ResolvedConfig {
       ];
       for (const c of all) {
         if (seen.has(c))
-          throw new SyncError("CONFIG_INVALID", `Table ${t.name}: column ${c} is listed twice or is reserved.`);
+          throw new SyncError(
+            "CONFIG_INVALID",
+            `Table ${t.name}: column ${c} is listed twice or is reserved.`,
+          );
         seen.add(c);
       }
       for (const u of t.unique)
         if (!t.columns.includes(u))
-          throw new SyncError("CONFIG_INVALID", `Table ${t.name}: unique column ${u} is not a synced column.`);
+          throw new SyncError(
+            "CONFIG_INVALID",
+            `Table ${t.name}: unique column ${u} is not a synced column.`,
+          );
       for (const d of Object.keys(t.defaults))
         if (!t.columns.includes(d))
-          throw new SyncError("CONFIG_INVALID", `Table ${t.name}: default given for ${d}, not a synced column.`);
+          throw new SyncError(
+            "CONFIG_INVALID",
+            `Table ${t.name}: default given for ${d}, not a synced column.`,
+          );
       const e: RowEntity = Object.freeze({
         kind: "rows",
         name: t.name,
@@ -152,8 +161,11 @@ export function resolveConfig(input: unknown): ResolvedConfig {
     const refs = e.kind === "rows" ? e.parents : [e.left, e.right];
     for (const r of refs) {
       const target = entities.get(r.table);
-      if (!target || target.kind !== "rows")
-        throw new SyncError("CONFIG_INVALID", `Table ${e.name} references ${r.table}, which is not a row table.`);
+      if (target?.kind !== "rows")
+        throw new SyncError(
+          "CONFIG_INVALID",
+          `Table ${e.name} references ${r.table}, which is not a row table.`,
+        );
     }
   }
   return Object.freeze({

@@ -15,7 +15,9 @@ export class CursorStore {
   private readonly putStmt: Statement;
 
   constructor(private readonly db: Database) {
-    this.getStmt = db.prepare("SELECT client, seq, hash, partial_offset, partial_hash FROM sfs_peers WHERE client = ?");
+    this.getStmt = db.prepare(
+      "SELECT client, seq, hash, partial_offset, partial_hash FROM sfs_peers WHERE client = ?",
+    );
     this.putStmt = db.prepare(
       `INSERT INTO sfs_peers (client, seq, hash, partial_offset, partial_hash, applied_changes, last_applied_at, max_ts)
        VALUES (@client, @seq, @hash, @off, @ph, @n, @at, @maxTs)
@@ -27,7 +29,13 @@ export class CursorStore {
 
   get(client: string): PeerCursor {
     const r = this.getStmt.get(client) as
-      | { client: string; seq: number; hash: string | null; partial_offset: number; partial_hash: string | null }
+      | {
+          client: string;
+          seq: number;
+          hash: string | null;
+          partial_offset: number;
+          partial_hash: string | null;
+        }
       | undefined;
     if (!r) return { client, seq: 0, hash: null, partialOffset: 0, partialHash: null };
     return { client, seq: r.seq, hash: r.hash, partialOffset: r.partial_offset, partialHash: r.partial_hash };
@@ -46,8 +54,16 @@ export class CursorStore {
     });
   }
 
-  all(): Array<{ client: string; seq: number; applied_changes: number; last_applied_at: string | null; max_ts: number | null }> {
-    return this.db.prepare("SELECT client, seq, applied_changes, last_applied_at, max_ts FROM sfs_peers ORDER BY client").all() as Array<{
+  all(): Array<{
+    client: string;
+    seq: number;
+    applied_changes: number;
+    last_applied_at: string | null;
+    max_ts: number | null;
+  }> {
+    return this.db
+      .prepare("SELECT client, seq, applied_changes, last_applied_at, max_ts FROM sfs_peers ORDER BY client")
+      .all() as Array<{
       client: string;
       seq: number;
       applied_changes: number;

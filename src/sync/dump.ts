@@ -11,14 +11,18 @@ export interface CanonicalDump {
 
 export function canonicalDump(db: Database, config: ResolvedConfig): CanonicalDump {
   const registers = db
-    .prepare("SELECT entity, uuid, ts, version, flag, client, payload FROM sfs_registers ORDER BY entity, uuid")
+    .prepare(
+      "SELECT entity, uuid, ts, version, flag, client, payload FROM sfs_registers ORDER BY entity, uuid",
+    )
     .all();
   const tables: Record<string, unknown[]> = {};
   for (const e of config.rowEntities) {
     const cols = [
       "t.uuid",
       ...e.columns.map((c) => `t.${q(c)}`),
-      ...e.parents.map((p) => `(SELECT uuid FROM ${q(p.table)} WHERE id = t.${q(p.column)}) AS ${q(p.wireKey)}`),
+      ...e.parents.map(
+        (p) => `(SELECT uuid FROM ${q(p.table)} WHERE id = t.${q(p.column)}) AS ${q(p.wireKey)}`,
+      ),
       "t.last_modified",
       "t.version",
       "t.client_id",
@@ -41,5 +45,7 @@ export function canonicalDump(db: Database, config: ResolvedConfig): CanonicalDu
 
 /** sha256 of the canonical dump's JSON: equal on replicas holding the same synced content. */
 export function contentHash(db: Database, config: ResolvedConfig): string {
-  return createHash("sha256").update(JSON.stringify(canonicalDump(db, config))).digest("hex");
+  return createHash("sha256")
+    .update(JSON.stringify(canonicalDump(db, config)))
+    .digest("hex");
 }

@@ -3,9 +3,9 @@
 // captured changes after the export cursor in new files. The publish intent is committed before the rename,
 // so a crash between rename and commit fast-forwards instead of duplicating or leaving a gap.
 import { createHash } from "node:crypto";
+import { getMetaNumber, setMeta } from "../apply/library-tables.js";
 import { encodeChangeset } from "../changeset/encode.js";
 import { type ChangeLine, MAX_FILE_BYTES, MAX_FILE_CHANGES } from "../changeset/format.js";
-import { getMetaNumber, setMeta } from "../apply/library-tables.js";
 import { changeFileName } from "../transport/names.js";
 import type { ChangeFileEntry, Listing, SyncTransport } from "../transport/transport.js";
 import type { Replica } from "./replica.js";
@@ -70,13 +70,22 @@ export async function exportPass(ctx: ExportContext, listing: Listing): Promise<
         .all(rec.first_change, rec.last_change) as Array<{ line: string }>
     ).map((r) => JSON.parse(r.line) as ChangeLine);
     return encodeChangeset(
-      { client: me, seq: rec.seq, prev: rec.prev, changes: [rec.first_change, rec.last_change], created: rec.created },
+      {
+        client: me,
+        seq: rec.seq,
+        prev: rec.prev,
+        changes: [rec.first_change, rec.last_change],
+        created: rec.created,
+      },
       lines,
     );
   };
   const markPublished = (rec: PublishedRow, entryMtime: number | null) => {
     replica.transaction(() => {
-      db.prepare("UPDATE sfs_published SET state = 'published', mtime_ms = ? WHERE seq = ?").run(entryMtime, rec.seq);
+      db.prepare("UPDATE sfs_published SET state = 'published', mtime_ms = ? WHERE seq = ?").run(
+        entryMtime,
+        rec.seq,
+      );
       if (rec.last_change > getMetaNumber(db, "export_cursor")) setMeta(db, "export_cursor", rec.last_change);
     });
   };
@@ -85,7 +94,12 @@ export async function exportPass(ctx: ExportContext, listing: Listing): Promise<
   for (const rec of published) {
     const name = changeFileName(me, rec.seq);
     const entry = own.get(rec.seq);
-    if (entry?.regular && entry.size === rec.size && entry.mtimeMs === rec.mtime_ms && rec.state === "published")
+    if (
+      entry?.regular &&
+      entry.size === rec.size &&
+      entry.mtimeMs === rec.mtime_ms &&
+      rec.state === "published"
+    )
       continue;
     if (entry?.regular) {
       const bytes = await transport.read(name);
@@ -96,7 +110,8 @@ export async function exportPass(ctx: ExportContext, listing: Listing): Promise<
         continue;
       }
       const expected = encodeRecorded(rec).bytes;
-      const cutShort = bytes.length < expected.length && Buffer.from(expected.subarray(0, bytes.length)).equals(bytes);
+      const cutShort =
+        bytes.length < expected.length && Buffer.from(expected.subarray(0, bytes.length)).equals(bytes);
       if (!cutShort)
         return stop(
           rec.seq,
@@ -106,7 +121,9 @@ export async function exportPass(ctx: ExportContext, listing: Listing): Promise<
     // Missing, not a regular file, or cut short: republish the same bytes, since peers wait on it forever.
     const { bytes, sha256: hash } = encodeRecorded(rec);
     if (hash !== rec.sha256) {
-      ctx.warnings.push(`cannot rebuild changes/${name} byte-identical (sha256 ${hash}, recorded ${rec.sha256})`);
+      ctx.warnings.push(
+        `cannot rebuild changes/${name} byte-identical (sha256 ${hash}, recorded ${rec.sha256})`,
+      );
       continue;
     }
     await transport.publish(name, bytes);
@@ -126,7 +143,9 @@ export async function exportPass(ctx: ExportContext, listing: Listing): Promise<
   // 2. New captured changes.
   const maxChanges = ctx.maxFileChanges ?? MAX_FILE_CHANGES;
   const maxBytes = ctx.maxFileBytes ?? MAX_FILE_BYTES;
-  const pending = db.prepare("SELECT change_id, line FROM sfs_captured WHERE change_id > ? ORDER BY change_id LIMIT ?");
+  const pending = db.prepare(
+    "SELECT change_id, line FROM sfs_captured WHERE change_id > ? ORDER BY change_id LIMIT ?",
+  );
   for (;;) {
     const cursor = getMetaNumber(db, "export_cursor");
     const rows = pending.all(cursor, maxChanges) as Array<{ change_id: number; line: string }>;

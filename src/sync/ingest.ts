@@ -1,10 +1,11 @@
 // Ingest (DESIGN section 4): per peer, apply files strictly in seq order, each (or each batch of a large
 // one) in one transaction with its cursor advance. A gap or an incomplete file waits; a corrupt or bad
 // file, or a broken chain, stops only that peer's stream.
-import type { ChangeLine } from "../changeset/format.js";
-import { decodeChangeBatches, type ScanResult, scanChangeset } from "../changeset/decode.js";
-import { parseTimestamp } from "../changeset/timestamp.js";
+
 import { validateChange } from "../apply/validate.js";
+import { decodeChangeBatches, type ScanResult, scanChangeset } from "../changeset/decode.js";
+import type { ChangeLine } from "../changeset/format.js";
+import { parseTimestamp } from "../changeset/timestamp.js";
 import type { ChangeFileEntry, SyncTransport } from "../transport/transport.js";
 import type { CursorStore, PeerCursor } from "./cursors.js";
 import type { Replica } from "./replica.js";
@@ -79,7 +80,11 @@ export async function ingestPeer(
         bytes = await ctx.transport.read(entry.name);
         scan = await scanChangeset(bytes, { client, seq }, { validateChange: validate });
       } else {
-        scan = await scanChangeset(ctx.transport.stream(entry.name), { client, seq }, { validateChange: validate });
+        scan = await scanChangeset(
+          ctx.transport.stream(entry.name),
+          { client, seq },
+          { validateChange: validate },
+        );
       }
     } catch (error) {
       return wait(seq, "unreadable", `${file} cannot be read: ${(error as Error).message}`);
@@ -110,10 +115,13 @@ export async function ingestPeer(
 
     const source = entry.name;
     const start = cursor.partialOffset;
-    const batches = decodeChangeBatches(bytes ? bytes.subarray(start) : ctx.transport.stream(entry.name, start), {
-      startOffset: start,
-      batchSize: BATCH_SIZE,
-    });
+    const batches = decodeChangeBatches(
+      bytes ? bytes.subarray(start) : ctx.transport.stream(entry.name, start),
+      {
+        startOffset: start,
+        batchSize: BATCH_SIZE,
+      },
+    );
     let held: { changes: ChangeLine[]; endOffset: number } | undefined;
     const commit = (batch: ChangeLine[], final: boolean, endOffset: number) => {
       const at = new Date(replica.now()).toISOString();
@@ -128,7 +136,13 @@ export async function ingestPeer(
         }
         const next: PeerCursor = final
           ? { client, seq, hash: scan.ok ? scan.sha256 : null, partialOffset: 0, partialHash: null }
-          : { client, seq: seq - 1, hash: cursor.hash, partialOffset: endOffset, partialHash: scan.ok ? scan.sha256 : null };
+          : {
+              client,
+              seq: seq - 1,
+              hash: cursor.hash,
+              partialOffset: endOffset,
+              partialHash: scan.ok ? scan.sha256 : null,
+            };
         ctx.cursors.put(next, batch.length, at, maxTs);
         return next;
       });

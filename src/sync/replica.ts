@@ -1,14 +1,15 @@
 // One synced database and the engine parts that work on it: registers, materializer, conflict log,
 // capture and apply. Everything here is synchronous and runs inside transactions this class opens.
-import { type CaptureResult, Capturer } from "../capture/capture.js";
-import type { ResolvedConfig } from "../config/schema.js";
-import type { Database } from "../db.js";
+
 import { ChangeApplier } from "../apply/apply-change.js";
 import { ConflictLog } from "../apply/conflicts.js";
 import { lastWriterWins } from "../apply/last-writer-wins.js";
 import { Materializer } from "../apply/materialize.js";
 import { RegisterStore } from "../apply/registers.js";
 import type { ConflictResolver } from "../apply/resolver.js";
+import { type CaptureResult, Capturer } from "../capture/capture.js";
+import type { ResolvedConfig } from "../config/schema.js";
+import type { Database } from "../db.js";
 
 export class Replica {
   readonly registers: RegisterStore;

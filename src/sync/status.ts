@@ -51,9 +51,15 @@ export function buildStatus(
 ): SyncStatus {
   const exportCursor = getMetaNumber(db, "export_cursor");
   const captureCursor = getMetaNumber(db, "capture_cursor");
-  const captured = (db.prepare("SELECT count(*) AS n FROM sfs_captured WHERE change_id > ?").get(exportCursor) as { n: number }).n;
+  const captured = (
+    db.prepare("SELECT count(*) AS n FROM sfs_captured WHERE change_id > ?").get(exportCursor) as {
+      n: number;
+    }
+  ).n;
   const uncaptured = (
-    db.prepare(`SELECT count(*) AS n FROM ${q(settings.config.syncLogTable)} WHERE change_id > ?`).get(captureCursor) as {
+    db
+      .prepare(`SELECT count(*) AS n FROM ${q(settings.config.syncLogTable)} WHERE change_id > ?`)
+      .get(captureCursor) as {
       n: number;
     }
   ).n;

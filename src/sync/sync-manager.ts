@@ -1,14 +1,15 @@
 // SyncManager: one pass (ingest then export), the watch loop, status and close, over one database and one
 // transport. Only one pass runs at a time per database (in-process mutex plus a cross-process lock).
-import { EventEmitter } from "node:events";
+
 import { randomBytes } from "node:crypto";
+import { EventEmitter } from "node:events";
 import BetterSqlite3 from "better-sqlite3";
-import { getMetaNumber } from "../apply/library-tables.js";
 import type { ConflictRecord } from "../apply/conflicts.js";
+import { getMetaNumber } from "../apply/library-tables.js";
 import type { ConflictResolver } from "../apply/resolver.js";
 import { createHybridClock, type HybridClock } from "../capture/clock.js";
-import { installTriggers } from "../config/triggers.js";
 import { resolveConfig, type SyncConfigInput } from "../config/schema.js";
+import { installTriggers } from "../config/triggers.js";
 import type { Database } from "../db.js";
 import { FolderTransport } from "../transport/folder-transport.js";
 import { clientIdProblem } from "../transport/names.js";
@@ -117,8 +118,15 @@ export class SyncManager extends EventEmitter<SyncEvents> {
       const settings = readSettings(db, path ?? "the database");
       if (path) lock = await lockDatabase(path);
       const transport =
-        options.transport ?? new FolderTransport(settings.folder, { usePolling: options.usePolling ?? false });
-      const replica = new Replica(db, settings.config, settings.clientId, options.now ?? Date.now, options.resolver);
+        options.transport ??
+        new FolderTransport(settings.folder, { usePolling: options.usePolling ?? false });
+      const replica = new Replica(
+        db,
+        settings.config,
+        settings.clientId,
+        options.now ?? Date.now,
+        options.resolver,
+      );
       return new SyncManager(db, settings, transport, replica, options, owned, lock);
     } catch (error) {
       await lock?.release();
@@ -130,7 +138,8 @@ export class SyncManager extends EventEmitter<SyncEvents> {
   /** Sets a database up for sync (DESIGN section 2) and opens it. */
   static async init(options: InitOptions): Promise<SyncManager> {
     const problem = clientIdProblem(options.clientId);
-    if (problem) throw new SyncError("CLIENT_ID_INVALID", `Client id ${JSON.stringify(options.clientId)}: ${problem}`);
+    if (problem)
+      throw new SyncError("CLIENT_ID_INVALID", `Client id ${JSON.stringify(options.clientId)}: ${problem}`);
     const config = resolveConfig(options.config);
     const { db, path, owned } = openDatabase(options.database);
     try {
@@ -142,7 +151,11 @@ export class SyncManager extends EventEmitter<SyncEvents> {
         existing = undefined;
       }
       const marker = await transport.ensureMarker({ format: 1, id: randomBytes(12).toString("hex") });
-      if (existing && !options.force && (existing.folderId !== marker.id || existing.clientId !== options.clientId))
+      if (
+        existing &&
+        !options.force &&
+        (existing.folderId !== marker.id || existing.clientId !== options.clientId)
+      )
         throw new SyncError(
           "ALREADY_INITIALIZED",
           `${path ?? "The database"} is already set up to sync as ${existing.clientId} with folder ${existing.folder}. Use --force to change that.`,
@@ -195,8 +208,8 @@ export class SyncManager extends EventEmitter<SyncEvents> {
     const byPeer = new Map<string, Map<number, ChangeFileEntry>>();
     for (const f of listing.files) {
       if (f.client === this.clientId) continue;
-      let m = byPeer.get(f.client);
-      if (!m) byPeer.set(f.client, (m = new Map()));
+      const m = byPeer.get(f.client) ?? new Map<number, ChangeFileEntry>();
+      byPeer.set(f.client, m);
       m.set(f.seq, f);
     }
     const warnings: string[] = [];
@@ -207,7 +220,8 @@ export class SyncManager extends EventEmitter<SyncEvents> {
       transport: this.transport,
       cursors: this.cursors,
       warnings,
-      onApplied: (client: string, seq: number, changes: number) => this.emit("applied", { client, seq, changes }),
+      onApplied: (client: string, seq: number, changes: number) =>
+        this.emit("applied", { client, seq, changes }),
     };
     for (const client of [...byPeer.keys()].sort()) {
       const r = await ingestPeer(ctx, client, byPeer.get(client)!);
@@ -309,7 +323,14 @@ export class SyncManager extends EventEmitter<SyncEvents> {
         onChange: () => schedule(),
         onError: (error) => {
           this.watcherFailed = error.message;
-          this.emit("error", new TransportError("TRANSPORT_FAILED", `Folder watcher failed (${error.message}); falling back to the periodic rescan.`, { cause: error }));
+          this.emit(
+            "error",
+            new TransportError(
+              "TRANSPORT_FAILED",
+              `Folder watcher failed (${error.message}); falling back to the periodic rescan.`,
+              { cause: error },
+            ),
+          );
         },
       });
     } catch (error) {
@@ -322,7 +343,12 @@ export class SyncManager extends EventEmitter<SyncEvents> {
       const v = this.db.pragma("data_version", { simple: true });
       if (v !== dataVersion) {
         dataVersion = v;
-        const max = (this.db.prepare(`SELECT max(change_id) AS m FROM "${this.settings.config.syncLogTable}"`).get() as { m: number | null }).m ?? 0;
+        const max =
+          (
+            this.db
+              .prepare(`SELECT max(change_id) AS m FROM "${this.settings.config.syncLogTable}"`)
+              .get() as { m: number | null }
+          ).m ?? 0;
         if (max > getMetaNumber(this.db, "capture_cursor")) schedule(100);
       }
     }, this.options.localPollMs ?? 500);
@@ -340,7 +366,15 @@ export class SyncManager extends EventEmitter<SyncEvents> {
 
   async status(): Promise<SyncStatus> {
     return this.mutex.run(async () =>
-      buildStatus(this.db, this.settings, this.cursors, this.replica, this.lastReport, this.watcherFailed, this.options.now ?? Date.now),
+      buildStatus(
+        this.db,
+        this.settings,
+        this.cursors,
+        this.replica,
+        this.lastReport,
+        this.watcherFailed,
+        this.options.now ?? Date.now,
+      ),
     );
   }
 

@@ -45,9 +45,17 @@ const writeArb: fc.Arbitrary<Write> = fc.oneof(
   },
   {
     weight: 2,
-    arbitrary: fc.record({ t: fc.constant("delete" as const), table: fc.nat({ max: 2 }), target: small, on: fc.boolean() }),
+    arbitrary: fc.record({
+      t: fc.constant("delete" as const),
+      table: fc.nat({ max: 2 }),
+      target: small,
+      on: fc.boolean(),
+    }),
   },
-  { weight: 4, arbitrary: fc.record({ t: fc.constant("link" as const), m: small, k: small, on: fc.boolean() }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({ t: fc.constant("link" as const), m: small, k: small, on: fc.boolean() }),
+  },
 );
 
 function actionArb(replicas: number): fc.Arbitrary<Action> {
@@ -58,11 +66,18 @@ function actionArb(replicas: number): fc.Arbitrary<Action> {
     { weight: 1, arbitrary: fc.record({ a: fc.constant("sync" as const), r, during: writeArb }) },
     {
       weight: 3,
-      arbitrary: fc.record({ a: fc.constant("deliver" as const), r, picks: fc.array(fc.nat(), { maxLength: 8, size: "max" }) }),
+      arbitrary: fc.record({
+        a: fc.constant("deliver" as const),
+        r,
+        picks: fc.array(fc.nat(), { maxLength: 8, size: "max" }),
+      }),
     },
     { weight: 1, arbitrary: fc.record({ a: fc.constant("redeliver" as const), r, pick: fc.nat() }) },
     // Mostly no time passes, so equal timestamps are likely.
-    { weight: 2, arbitrary: fc.record({ a: fc.constant("tick" as const), ms: fc.constantFrom(0, 1, 1000, 60_000) }) },
+    {
+      weight: 2,
+      arbitrary: fc.record({ a: fc.constant("tick" as const), ms: fc.constantFrom(0, 1, 1000, 60_000) }),
+    },
   );
 }
 
@@ -107,7 +122,8 @@ function runWrite(app: MediaApp, w: Write, seq: { n: number }): void {
       const u = pickLocal(app, table, w.target);
       // Every update changes the value: an app that bumps version without changing a synced column keeps
       // that version local (DESIGN section 2). Keyword values stay unique per uuid here.
-      const value = table === "Keywords" ? `kw ${u} v${seq.n++}` : `${column} ${w.value} by ${app.clientId} #${seq.n++}`;
+      const value =
+        table === "Keywords" ? `kw ${u} v${seq.n++}` : `${column} ${w.value} by ${app.clientId} #${seq.n++}`;
       app.update(table, u, column, value, w.bump);
       if (w.twice) app.update(table, u, column, `${value} again`, false);
       return;
@@ -142,7 +158,10 @@ async function runScenario(replicas: number, skews: number[], actions: Action[])
           break;
         case "sync": {
           const during = act.during;
-          await cluster.sync(act.r, during ? () => cluster.write(act.r, (app) => runWrite(app, during, seq)) : undefined);
+          await cluster.sync(
+            act.r,
+            during ? () => cluster.write(act.r, (app) => runWrite(app, during, seq)) : undefined,
+          );
           break;
         }
         case "deliver":

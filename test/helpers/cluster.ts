@@ -2,10 +2,10 @@
 // (a MemoryTransport). The test decides which published files reach which replica and when: random order,
 // duplicates, withheld files. Used by the convergence property tests.
 import { expect } from "vitest";
-import { type ChangeLine, type HeaderLine } from "../../src/changeset/format.js";
-import { compareKeys, type OrderKey } from "../../src/apply/order-key.js";
 import { keyOfLine } from "../../src/apply/apply-change.js";
+import { compareKeys, type OrderKey } from "../../src/apply/order-key.js";
 import { normalizePayload } from "../../src/apply/payload.js";
+import type { ChangeLine, HeaderLine } from "../../src/changeset/format.js";
 import { MEDIA_CONFIG, mediaConfig } from "../../src/config/media-preset.js";
 import type { Database } from "../../src/db.js";
 import { canonicalDump } from "../../src/sync/dump.js";
@@ -72,7 +72,8 @@ export class Cluster {
     during?.();
     const report = await pass;
     expect(report.failed, JSON.stringify(report.peers.filter((p) => p.stopped))).toBe(false);
-    for (const [name, bytes] of m.transport.snapshot()) if (!this.cloud.has(name)) this.cloud.set(name, bytes);
+    for (const [name, bytes] of m.transport.snapshot())
+      if (!this.cloud.has(name)) this.cloud.set(name, bytes);
   }
 
   /** Delivers the files picked by `pick` (indices into the undelivered list, in that order) to member i. */
@@ -101,7 +102,10 @@ export class Cluster {
     for (let round = 0; round < 10; round++) {
       const before = this.cloud.size;
       for (let i = 0; i < this.members.length; i++) {
-        this.deliver(i, Array.from({ length: this.cloud.size }, () => 0));
+        this.deliver(
+          i,
+          Array.from({ length: this.cloud.size }, () => 0),
+        );
         await this.sync(i);
       }
       if (this.cloud.size === before && round > 0) return;
@@ -118,7 +122,11 @@ export class Cluster {
     const out = [];
     for (const [name, bytes] of this.cloud) {
       if (!parseChangeFileName(name)) continue;
-      const lines = new TextDecoder().decode(bytes).trimEnd().split("\n").map((l) => JSON.parse(l));
+      const lines = new TextDecoder()
+        .decode(bytes)
+        .trimEnd()
+        .split("\n")
+        .map((l) => JSON.parse(l));
       out.push({ name, header: lines[0] as HeaderLine, changes: lines.slice(1, -1) as ChangeLine[] });
     }
     return out;
@@ -155,7 +163,9 @@ export class Cluster {
           }),
         ),
       }))
-      .sort((a, b) => (a.entity < b.entity ? -1 : a.entity > b.entity ? 1 : a.uuid < b.uuid ? -1 : a.uuid > b.uuid ? 1 : 0));
+      .sort((a, b) =>
+        a.entity < b.entity ? -1 : a.entity > b.entity ? 1 : a.uuid < b.uuid ? -1 : a.uuid > b.uuid ? 1 : 0,
+      );
   }
 
   /** Every local change reached exactly one published file of its replica, in order, with no gap. */
@@ -163,7 +173,7 @@ export class Cluster {
     const files = this.allFiles();
     for (const m of this.members) {
       const own = files.filter((f) => f.header.client === m.id).sort((a, b) => a.header.seq - b.header.seq);
-      own.forEach((f, i) => expect(f.header.seq).toBe(i + 1));
+      expect(own.map((f) => f.header.seq)).toEqual(own.map((_, i) => i + 1));
       const lines = own.reduce((n, f) => n + f.changes.length, 0);
       expect(lines, `${m.id}: published change lines vs local changes`).toBe(m.localChanges);
       for (let i = 1; i < own.length; i++)

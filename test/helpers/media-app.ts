@@ -34,13 +34,24 @@ export class MediaApp {
     return this.get(table, uuid) !== undefined;
   }
 
-  createMedia(uuid: string, fields: { title: string; url?: string; content_hash?: string; version?: number }): void {
+  createMedia(
+    uuid: string,
+    fields: { title: string; url?: string; content_hash?: string; version?: number },
+  ): void {
     this.db
       .prepare(
         `INSERT INTO Media (uuid, url, title, type, content, content_hash, last_modified, version, client_id, deleted)
          VALUES (?, ?, ?, 'video', 'text', ?, ?, ?, ?, 0)`,
       )
-      .run(uuid, fields.url ?? `https://example.com/${uuid}`, fields.title, fields.content_hash ?? `hash-${uuid}`, this.stamp(), fields.version ?? 1, this.clientId);
+      .run(
+        uuid,
+        fields.url ?? `https://example.com/${uuid}`,
+        fields.title,
+        fields.content_hash ?? `hash-${uuid}`,
+        this.stamp(),
+        fields.version ?? 1,
+        this.clientId,
+      );
   }
 
   createKeyword(uuid: string, keyword: string): void {
@@ -79,7 +90,9 @@ export class MediaApp {
     const r = this.get(table, uuid);
     if (!r || r.deleted === (deleted ? 1 : 0)) return false;
     this.db
-      .prepare(`UPDATE ${table} SET deleted = ?, version = version + 1, last_modified = ?, client_id = ? WHERE id = ?`)
+      .prepare(
+        `UPDATE ${table} SET deleted = ?, version = version + 1, last_modified = ?, client_id = ? WHERE id = ?`,
+      )
       .run(deleted ? 1 : 0, this.stamp(), this.clientId, r.id);
     return true;
   }
@@ -101,11 +114,16 @@ export class MediaApp {
     const m = this.get("Media", mediaUuid);
     const k = this.get("Keywords", keywordUuid);
     if (!m || !k) return false;
-    return this.db.prepare("DELETE FROM MediaKeywords WHERE media_id = ? AND keyword_id = ?").run(m.id, k.id).changes > 0;
+    return (
+      this.db.prepare("DELETE FROM MediaKeywords WHERE media_id = ? AND keyword_id = ?").run(m.id, k.id)
+        .changes > 0
+    );
   }
 
   setEmbedding(uuid: string, bytes: Buffer): boolean {
-    return this.db.prepare("UPDATE Media SET vector_embedding = ? WHERE uuid = ?").run(bytes, uuid).changes > 0;
+    return (
+      this.db.prepare("UPDATE Media SET vector_embedding = ? WHERE uuid = ?").run(bytes, uuid).changes > 0
+    );
   }
 
   syncLogCount(): number {
