@@ -8,8 +8,8 @@ import { MEDIA_CONFIG, MEDIA_SCHEMA_SQL } from "../config/media-preset.js";
 import { resolveConfig } from "../config/schema.js";
 import type { Database } from "../db.js";
 import { contentHash } from "../sync/dump.js";
-import { SyncManager } from "../sync/sync-manager.js";
 import type { SyncReport } from "../sync/report.js";
+import { SyncManager } from "../sync/sync-manager.js";
 
 interface Client {
   readonly name: string;
@@ -28,7 +28,9 @@ function summary(r: SyncReport): string {
   ].join(", ");
 }
 
-export async function runDemo(options: { dir?: string; log?: (line: string) => void } = {}): Promise<boolean> {
+export async function runDemo(
+  options: { dir?: string; log?: (line: string) => void } = {},
+): Promise<boolean> {
   const log = options.log ?? ((line: string) => console.log(line));
   const dir = options.dir ?? mkdtempSync(path.join(tmpdir(), "folder-sync-demo-"));
   const folder = path.join(dir, "shared-folder");
@@ -54,7 +56,8 @@ export async function runDemo(options: { dir?: string; log?: (line: string) => v
     clients[name] = { name, app, sync };
   }
   const { alice, bob, carol } = clients as Record<"alice" | "bob" | "carol", Client>;
-  const step = async (c: Client, what: string) => log(`  ${c.name} syncs: ${summary(await c.sync.synchronize())}${what}`);
+  const step = async (c: Client, what: string) =>
+    log(`  ${c.name} syncs: ${summary(await c.sync.synchronize())}${what}`);
   const now = () => new Date().toISOString();
 
   log("1. alice adds a video; everyone syncs.");
@@ -71,10 +74,14 @@ export async function runDemo(options: { dir?: string; log?: (line: string) => v
   log("\n2. Offline, alice and bob retitle the same video at the same moment (a conflict).");
   const same = now();
   alice.app
-    .prepare("UPDATE Media SET title = 'SQLite, the intro', version = 2, last_modified = ? WHERE uuid = 'video-1'")
+    .prepare(
+      "UPDATE Media SET title = 'SQLite, the intro', version = 2, last_modified = ? WHERE uuid = 'video-1'",
+    )
     .run(same);
   bob.app
-    .prepare("UPDATE Media SET title = 'Intro to SQLite (bob)', version = 2, last_modified = ?, client_id = 'bob' WHERE uuid = 'video-1'")
+    .prepare(
+      "UPDATE Media SET title = 'Intro to SQLite (bob)', version = 2, last_modified = ?, client_id = 'bob' WHERE uuid = 'video-1'",
+    )
     .run(same);
   log("   alice also creates the keyword 'databases'.");
   alice.app
@@ -110,7 +117,8 @@ export async function runDemo(options: { dir?: string; log?: (line: string) => v
   log("\nResult:");
   const config = resolveConfig(MEDIA_CONFIG);
   const hashes = [alice, bob, carol].map((c) => {
-    const title = (c.app.prepare("SELECT title FROM Media WHERE uuid = 'video-1'").get() as { title: string }).title;
+    const title = (c.app.prepare("SELECT title FROM Media WHERE uuid = 'video-1'").get() as { title: string })
+      .title;
     const hash = contentHash(c.app, config);
     log(`  ${c.name.padEnd(5)} title "${title}", content hash ${hash.slice(0, 16)}`);
     return hash;

@@ -12,8 +12,9 @@ import type { Replica } from "./replica.js";
 import type { PeerReport, StopReason, StreamProblem, WaitReason } from "./report.js";
 
 /** Files up to this size are read once into memory, so the bytes checked are exactly the bytes applied. */
-const WHOLE_FILE_LIMIT = 8 * 1024 * 1024;
-const BATCH_SIZE = 5000;
+export const WHOLE_FILE_LIMIT = 8 * 1024 * 1024;
+/** Larger files are applied in batches of this many changes, each with its cursor advance. */
+export const BATCH_SIZE = 5000;
 
 export interface IngestContext {
   readonly replica: Replica;
@@ -21,6 +22,8 @@ export interface IngestContext {
   readonly cursors: CursorStore;
   readonly warnings: string[];
   readonly onApplied?: (client: string, seq: number, changes: number) => void;
+  readonly wholeFileLimit?: number;
+  readonly batchSize?: number;
 }
 
 const STOP_ACTIONS: Record<StopReason, string> = {
@@ -76,7 +79,7 @@ export async function ingestPeer(
     let scan: ScanResult;
     const validate = (c: ChangeLine, line: number) => validateChange(replica.config, c, line);
     try {
-      if (entry.size <= WHOLE_FILE_LIMIT) {
+      if (entry.size <= (ctx.wholeFileLimit ?? WHOLE_FILE_LIMIT)) {
         bytes = await ctx.transport.read(entry.name);
         scan = await scanChangeset(bytes, { client, seq }, { validateChange: validate });
       } else {
@@ -115,11 +118,12 @@ export async function ingestPeer(
 
     const source = entry.name;
     const start = cursor.partialOffset;
+    const appliedBefore = appliedChanges;
     const batches = decodeChangeBatches(
       bytes ? bytes.subarray(start) : ctx.transport.stream(entry.name, start),
       {
         startOffset: start,
-        batchSize: BATCH_SIZE,
+        batchSize: ctx.batchSize ?? BATCH_SIZE,
       },
     );
     let held: { changes: ChangeLine[]; endOffset: number } | undefined;
@@ -156,10 +160,12 @@ export async function ingestPeer(
         held = batch;
       }
     } catch (error) {
+      // What was read before the failure is kept: the held batch is a whole number of valid lines.
+      if (held) commit(held.changes, false, held.endOffset);
       return wait(seq, "unreadable", `${file} could not be read to the end: ${(error as Error).message}`);
     }
     commit(held?.changes ?? [], true, held?.endOffset ?? 0);
     appliedFiles++;
-    ctx.onApplied?.(client, seq, appliedChanges);
+    ctx.onApplied?.(client, seq, appliedChanges - appliedBefore);
   }
 }

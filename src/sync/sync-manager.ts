@@ -53,6 +53,10 @@ export interface OpenOptions {
   /** File size limits for export (tests use small ones). */
   readonly maxFileChanges?: number;
   readonly maxFileBytes?: number;
+  /** Files larger than this are streamed and applied in batches (default 8 MiB; tests use small ones). */
+  readonly wholeFileLimit?: number;
+  /** Changes per apply transaction for streamed files (default 5000). */
+  readonly batchSize?: number;
 }
 
 export interface InitOptions extends OpenOptions {
@@ -222,6 +226,8 @@ export class SyncManager extends EventEmitter<SyncEvents> {
       warnings,
       onApplied: (client: string, seq: number, changes: number) =>
         this.emit("applied", { client, seq, changes }),
+      ...(this.options.wholeFileLimit !== undefined ? { wholeFileLimit: this.options.wholeFileLimit } : {}),
+      ...(this.options.batchSize !== undefined ? { batchSize: this.options.batchSize } : {}),
     };
     for (const client of [...byPeer.keys()].sort()) {
       const r = await ingestPeer(ctx, client, byPeer.get(client)!);

@@ -94,7 +94,9 @@ describe("a copied database", () => {
     await cluster.sync(0);
     const alice = cluster.members[0]!;
     // Someone copies alice's database to a new laptop: both now write as alice.
-    const cloneDb = new BetterSqlite3((alice.db as unknown as BetterSqlite3.Database).serialize()) as unknown as Database;
+    const cloneDb = new BetterSqlite3(
+      (alice.db as unknown as BetterSqlite3.Database).serialize(),
+    ) as unknown as Database;
     const cloneTransport = MemoryTransport.fromSnapshot(alice.transport.snapshot(), {
       marker: { format: 1, id: "cluster-folder" },
     });

@@ -11,13 +11,16 @@
 //                            publish-temp     while publishing: a temp file is written, the rename never happens
 //                            publish-renamed  after the rename, before the export records the file as published
 //                            exported         after a pass published its files
+//                            lock-owner       after the lock directory is made, before its owner record is written
+//                            lock-release     at close, after the owner record is removed, before the lock directory
 //
 // Every line on stdout is one event: `ready <pid>`, `list`, `read <name>`, `apply <client> <seq>`,
 // `publish <name>`, `published <name>`, `pass <n> applied=<a> exported=<e>`, `done`, or `error <code> <message>`
 // (exit 2) / `failed <json>` (a pass that reported a stopped stream, exit 3). stdout to a pipe is synchronous on
 // Linux and macOS, so a line printed before a kill reaches the parent.
 import { randomBytes } from "node:crypto";
-import { closeSync, fsyncSync, openSync, writeSync } from "node:fs";
+import fs, { closeSync, fsyncSync, openSync, writeSync } from "node:fs";
+import { syncBuiltinESMExports } from "node:module";
 import path from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import type { Database } from "../../src/db.js";
@@ -27,8 +30,16 @@ import { FolderTransport } from "../../src/transport/folder-transport.js";
 import { CHANGES_DIR, parseChangeFileName, tempFileName } from "../../src/transport/names.js";
 import type { Listing, SyncTransport, Unsubscribe, WatchHandlers } from "../../src/transport/transport.js";
 
-type KillPoint = "read" | "applied" | "publish-temp" | "publish-renamed" | "exported";
-const KILL_POINTS: readonly KillPoint[] = ["read", "applied", "publish-temp", "publish-renamed", "exported"];
+type KillPoint = "read" | "applied" | "publish-temp" | "publish-renamed" | "exported" | "lock-owner" | "lock-release";
+const KILL_POINTS: readonly KillPoint[] = [
+  "read",
+  "applied",
+  "publish-temp",
+  "publish-renamed",
+  "exported",
+  "lock-owner",
+  "lock-release",
+];
 
 function say(line: string): void {
   process.stdout.write(`${line}\n`);
@@ -125,6 +136,24 @@ class TracingTransport implements SyncTransport {
   }
 }
 
+/**
+ * The lock's owner record is written and removed with node:fs (src/sync/lock.ts); patching fs and syncing the
+ * builtin ESM exports lets the worker die exactly between the lock directory and its owner record.
+ */
+function hookLockFiles(killer: Killer): void {
+  const isOwnerRecord = (p: unknown) => typeof p === "string" && p.endsWith(".lock/owner.json");
+  const { writeFileSync, rmSync } = fs;
+  fs.writeFileSync = ((file: fs.PathOrFileDescriptor, ...rest: unknown[]) => {
+    if (isOwnerRecord(file) && killer.hit("lock-owner")) die();
+    return (writeFileSync as (...a: unknown[]) => void)(file, ...rest);
+  }) as typeof fs.writeFileSync;
+  fs.rmSync = ((file: fs.PathLike, ...rest: unknown[]) => {
+    (rmSync as (...a: unknown[]) => void)(file, ...rest);
+    if (isOwnerRecord(file) && killer.hit("lock-release")) die();
+  }) as typeof fs.rmSync;
+  syncBuiltinESMExports();
+}
+
 async function main(): Promise<void> {
   const { dbPath, rounds, maxFileChanges, killAt } = parseArgs(process.argv.slice(2));
   const probe = new BetterSqlite3(dbPath, { readonly: true, fileMustExist: true }) as unknown as Database;
@@ -135,6 +164,7 @@ async function main(): Promise<void> {
     probe.close();
   }
   const killer = new Killer(killAt);
+  if (killAt?.point.startsWith("lock-")) hookLockFiles(killer);
   const transport = new TracingTransport(new FolderTransport(folder), killer);
   const sync = await SyncManager.open({
     database: dbPath,
