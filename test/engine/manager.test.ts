@@ -27,7 +27,9 @@ function tempDir(): string {
 async function client(dir: string, id: string, extra: Partial<Parameters<typeof SyncManager.init>[0]> = {}) {
   const dbPath = path.join(dir, `${id}.db`);
   const db = createMediaDb(dbPath);
-  cleanups.push(() => db.close());
+  cleanups.push(() => {
+    db.close();
+  });
   const sync = await SyncManager.init({
     database: dbPath,
     folder: path.join(dir, "shared"),
@@ -96,7 +98,9 @@ describe("a large file", () => {
 
     const bobPath = path.join(dir, "bob.db");
     const bobDb = createMediaDb(bobPath);
-    cleanups.push(() => bobDb.close());
+    cleanups.push(() => {
+      bobDb.close();
+    });
     // A transport whose stream fails after ~half the file once, as an unplugged stick would.
     const real = new FolderTransport(path.join(dir, "shared"));
     // Call 1 is the scan of the whole file, call 2 the apply pass: that one fails once.
