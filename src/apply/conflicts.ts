@@ -8,7 +8,9 @@ export type ConflictKind =
   /** An incoming change lost to the register's current key: not applied. */
   | "lost"
   /** A peer's winner replaced a state of another client whose version was not lower. */
-  | "replaced";
+  | "replaced"
+  /** A row not shown because a row before it holds one of its UNIQUE values (a natural-key twin). */
+  | "shadowed";
 
 export interface ConflictRecord {
   readonly id: number;

@@ -18,6 +18,21 @@ CREATE TABLE IF NOT EXISTS sfs_pending (
   PRIMARY KEY (entity, uuid, parent_entity, parent_uuid)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS sfs_pending_parent ON sfs_pending (parent_entity, parent_uuid);
+CREATE TABLE IF NOT EXISTS sfs_unique (
+  entity TEXT NOT NULL, col TEXT NOT NULL, vkey TEXT NOT NULL, uuid TEXT NOT NULL,
+  PRIMARY KEY (entity, col, vkey, uuid)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS sfs_unique_uuid ON sfs_unique (entity, uuid);
+CREATE TABLE IF NOT EXISTS sfs_shadow (
+  entity TEXT NOT NULL, uuid TEXT NOT NULL, shadower TEXT NOT NULL,
+  PRIMARY KEY (entity, uuid)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS sfs_shadow_by ON sfs_shadow (entity, shadower);
+CREATE TABLE IF NOT EXISTS sfs_refs (
+  entity TEXT NOT NULL, uuid TEXT NOT NULL, parent_entity TEXT NOT NULL, parent_uuid TEXT NOT NULL,
+  PRIMARY KEY (entity, uuid, parent_entity, parent_uuid)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS sfs_refs_parent ON sfs_refs (parent_entity, parent_uuid);
 CREATE TABLE IF NOT EXISTS sfs_captured (change_id INTEGER PRIMARY KEY, line TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS sfs_peers (
   client TEXT PRIMARY KEY,

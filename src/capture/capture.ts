@@ -7,7 +7,13 @@ import type { Materializer } from "../apply/materialize.js";
 import { normalizePayload } from "../apply/payload.js";
 import type { RegisterStore } from "../apply/registers.js";
 import { encodeChangeLine } from "../changeset/encode.js";
-import type { ChangeLine, ChangeOp, PayloadValue } from "../changeset/format.js";
+import {
+  type ChangeLine,
+  type ChangeOp,
+  MAX_LINE_BYTES,
+  type Payload,
+  type PayloadValue,
+} from "../changeset/format.js";
 import { formatTimestamp, parseTimestamp } from "../changeset/timestamp.js";
 import type { ResolvedConfig } from "../config/schema.js";
 import type { Database, Statement } from "../db.js";
@@ -45,24 +51,49 @@ export class Capturer {
     setMeta(this.db, "capture_cursor", Math.max(this.cursor, this.log.maxChangeId()));
   }
 
-  /** Captures every sync_log row after the cursor. Call inside a write transaction. */
+  /**
+   * Captures the sync_log rows after the cursor that exist when it starts. Call inside a write transaction
+   * and end it with skipToEnd(): what showing these changes writes to the app's tables (a pending peer row
+   * that can now be shown) fires triggers too, and those rows are echoes, not local changes.
+   */
   capture(nowMs: number): CaptureResult {
     const warnings: string[] = [];
     let cursor = this.cursor;
+    const upTo = this.log.maxChangeId();
     let captured = 0;
     const nowMicros = nowMs * 1000;
-    for (;;) {
-      const entries = this.log.entriesAfter(cursor, BATCH);
+    const touched = new Map<string, [string, string]>();
+    while (cursor < upTo) {
+      const entries = this.log.entriesAfter(cursor, BATCH).filter((e) => e.change_id <= upTo);
       if (entries.length === 0) break;
       for (const entry of entries) {
         cursor = entry.change_id;
         const line = this.toLine(entry, nowMicros, warnings);
         if (!line) continue;
-        this.insertCaptured.run(entry.change_id, encodeChangeLine(line));
+        let text: string;
+        try {
+          text = encodeChangeLine(line);
+        } catch (error) {
+          warnings.push(
+            `${this.config.syncLogTable} change_id ${entry.change_id}: ${(error as Error).message}; not exported. Fix the row's value; its next change is exported.`,
+          );
+          continue;
+        }
+        if (Buffer.byteLength(text) > MAX_LINE_BYTES) {
+          warnings.push(
+            `${this.config.syncLogTable} change_id ${entry.change_id}: ${entry.entity} ${entry.entity_uuid} is over the ${MAX_LINE_BYTES}-byte line limit; not exported. Make the row smaller; its next change is exported.`,
+          );
+          continue;
+        }
+        this.insertCaptured.run(entry.change_id, text);
+        this.applyLocal(line);
+        touched.set(`${line.entity}\u0000${line.uuid}`, [line.entity, line.uuid]);
         captured++;
       }
     }
-    setMeta(this.db, "capture_cursor", cursor);
+    // Shown once all are captured: the app's tables hold the final state, not each intermediate one.
+    this.materializer.materializeMany(touched.values());
+    setMeta(this.db, "capture_cursor", Math.max(cursor, upTo));
     return { captured, warnings };
   }
 
@@ -120,16 +151,15 @@ export class Capturer {
       warnings.push(
         `${where}: timestamp ${JSON.stringify(entry.timestamp)} is not readable; stamped as now.`,
       );
-    const current = this.registers.get(entity.name, uuid);
-    const ts = stampTs(loggedTs, nowMicros, current?.key.ts);
+    // The key must beat what this replica held: the register, and for a link every register shown on its pair.
+    let currentTs = this.registers.get(entity.name, uuid)?.key.ts;
+    if (entity.kind === "link") {
+      const pairTs = this.materializer.pairMaxTs(entity, logged as Payload);
+      if (pairTs !== undefined && (currentTs === undefined || pairTs > currentTs)) currentTs = pairTs;
+    }
+    const ts = stampTs(loggedTs, nowMicros, currentTs);
     const tsText = formatTimestamp(ts);
     const payload = normalizePayload(entity, logged, { ts: tsText, version, client: this.clientId, flag });
-    this.registers.put(entity.name, uuid, {
-      key: { ts, version, flag, client: this.clientId },
-      payload: JSON.stringify(payload),
-    });
-    // A row shown for the first time may be what a pending child or link was waiting for.
-    this.materializer.localWrite(entity.name, uuid);
     return {
       type: "change",
       entity: entity.name,
@@ -140,5 +170,12 @@ export class Capturer {
       client: this.clientId,
       payload,
     };
+  }
+
+  /** A local write simply is the register's new state; then it is shown like any register change. */
+  private applyLocal(line: ChangeLine): void {
+    const flag = line.op === "delete" || line.op === "link" ? 1 : 0;
+    const key = { ts: parseTimestamp(line.ts)!, version: line.version, flag, client: this.clientId } as const;
+    this.registers.put(line.entity, line.uuid, { key, payload: JSON.stringify(line.payload) });
   }
 }

@@ -44,7 +44,7 @@ function rowTriggers(config: ResolvedConfig, e: RowEntity): string[] {
     `INSERT INTO ${log} (entity, entity_uuid, operation, timestamp, client_id, version, payload)
      VALUES ('${e.name}', NEW.uuid, ${op}, NEW.last_modified, NEW.client_id, NEW.version, ${rowPayload(config, e, "NEW")});`;
   const changed = [...e.columns, ...e.parents.map((p) => p.column), "uuid"]
-    .map((c) => `OLD.${q(c)} IS NOT NEW.${q(c)}`)
+    .map((c) => `OLD.${q(c)} IS NOT NEW.${q(c)} COLLATE BINARY`)
     .join(" OR ");
   return [
     `CREATE TRIGGER IF NOT EXISTS ${name("create")} AFTER INSERT ON ${t} BEGIN

@@ -6,6 +6,8 @@ import type { Database } from "../db.js";
 
 export interface CanonicalDump {
   readonly registers: readonly unknown[];
+  /** Rows not shown because a natural-key twin holds one of their UNIQUE values. */
+  readonly shadows: readonly unknown[];
   readonly tables: Readonly<Record<string, readonly unknown[]>>;
 }
 
@@ -40,7 +42,8 @@ export function canonicalDump(db: Database, config: ResolvedConfig): CanonicalDu
       )
       .all();
   }
-  return { registers, tables };
+  const shadows = db.prepare("SELECT entity, uuid, shadower FROM sfs_shadow ORDER BY entity, uuid").all();
+  return { registers, shadows, tables };
 }
 
 /** sha256 of the canonical dump's JSON: equal on replicas holding the same synced content. */

@@ -26,8 +26,8 @@ export class Replica {
     resolver: ConflictResolver = lastWriterWins,
   ) {
     this.registers = new RegisterStore(db);
-    this.materializer = new Materializer(db, config, this.registers);
     this.conflicts = new ConflictLog(db, now);
+    this.materializer = new Materializer(db, config, this.registers, this.conflicts);
     this.capturer = new Capturer(db, config, this.registers, this.materializer, clientId);
     this.applier = new ChangeApplier(config, this.registers, this.materializer, this.conflicts, resolver);
   }
@@ -48,7 +48,11 @@ export class Replica {
 
   /** Captures local changes in their own transaction (before export). */
   captureNow(): CaptureResult {
-    return this.transaction(() => this.capturer.capture(this.now()));
+    return this.transaction(() => {
+      const result = this.capturer.capture(this.now());
+      this.capturer.skipToEnd();
+      return result;
+    });
   }
 
   transaction<T>(fn: () => T): T {

@@ -34,7 +34,9 @@ function setup() {
     count: (sql: string, ...params: unknown[]) =>
       (db.prepare(`SELECT count(*) AS n FROM ${sql}`).get(...params) as { n: number }).n,
     row: (table: string, uuid: string) =>
-      db.prepare(`SELECT * FROM ${table} WHERE uuid = ?`).get(uuid) as Record<string, PayloadValue> | undefined,
+      db.prepare(`SELECT * FROM ${table} WHERE uuid = ?`).get(uuid) as
+        | Record<string, PayloadValue>
+        | undefined,
     linked: (media: string, keyword: string) =>
       (
         db
@@ -44,7 +46,10 @@ function setup() {
           )
           .get(media, keyword) as { n: number }
       ).n === 1,
-    pending: () => db.prepare("SELECT entity, uuid, parent_entity, parent_uuid FROM sfs_pending ORDER BY 1, 2, 3, 4").all(),
+    pending: () =>
+      db
+        .prepare("SELECT entity, uuid, parent_entity, parent_uuid FROM sfs_pending ORDER BY 1, 2, 3, 4")
+        .all(),
   };
 }
 
@@ -62,7 +67,12 @@ const DATA: Record<"Media" | "Keywords" | "Transcripts", (uuid: string) => Paylo
     content_hash: `hash-${uuid}`,
   }),
   Keywords: (uuid) => ({ keyword: `kw-${uuid}` }),
-  Transcripts: () => ({ whisper_model: "base", transcription: "hello", created_at: "2026-01-01", media_uuid: null }),
+  Transcripts: () => ({
+    whisper_model: "base",
+    transcription: "hello",
+    created_at: "2026-01-01",
+    media_uuid: null,
+  }),
 };
 
 /** A row change whose payload carries every synced column of its entity. */
@@ -95,7 +105,14 @@ function rowLine(
   };
 }
 
-function linkLine(op: "link" | "unlink", media: string, keyword: string, ts: string, client: string, version = 0): ChangeLine {
+function linkLine(
+  op: "link" | "unlink",
+  media: string,
+  keyword: string,
+  ts: string,
+  client: string,
+  version = 0,
+): ChangeLine {
   return {
     type: "change",
     entity: "MediaKeywords",
@@ -123,7 +140,10 @@ describe("link registers", () => {
     expect(r.apply(linkLine("link", "m1", "k1", T2, "alice"))).toBe("applied");
     expect(r.apply(linkLine("unlink", "m1", "k1", T2, "bob"))).toBe("lost");
     expect(r.linked("m1", "k1")).toBe(true);
-    expect(r.replica.registers.get("MediaKeywords", "m1_k1")?.key).toMatchObject({ flag: 1, client: "alice" });
+    expect(r.replica.registers.get("MediaKeywords", "m1_k1")?.key).toMatchObject({
+      flag: 1,
+      client: "alice",
+    });
   });
 
   it("concurrent link and unlink at equal ts: the link wins, unlink first", () => {
@@ -132,7 +152,10 @@ describe("link registers", () => {
     expect(r.linked("m1", "k1")).toBe(false);
     expect(r.apply(linkLine("link", "m1", "k1", T2, "alice"))).toBe("applied");
     expect(r.linked("m1", "k1")).toBe(true);
-    expect(r.replica.registers.get("MediaKeywords", "m1_k1")?.key).toMatchObject({ flag: 1, client: "alice" });
+    expect(r.replica.registers.get("MediaKeywords", "m1_k1")?.key).toMatchObject({
+      flag: 1,
+      client: "alice",
+    });
   });
 
   it("a link's version does not matter: an unlink with a higher version still loses at equal ts", () => {
@@ -151,7 +174,10 @@ describe("link registers", () => {
       expect(outcomes).toEqual(order === 0 ? ["applied", "applied"] : ["applied", "lost"]);
       expect(r.linked("m1", "k1"), `order ${order}`).toBe(false);
       expect(r.count("MediaKeywords")).toBe(0);
-      expect(r.replica.registers.get("MediaKeywords", "m1_k1")?.key).toMatchObject({ flag: 0, client: "alice" });
+      expect(r.replica.registers.get("MediaKeywords", "m1_k1")?.key).toMatchObject({
+        flag: 0,
+        client: "alice",
+      });
     }
   });
 
@@ -228,7 +254,9 @@ describe("lost and duplicate changes", () => {
     expect(c.loserKey).toMatchObject({ tsMicros: parseTimestamp(T2), version: 2, flag: 0, client: "bob" });
     expect(c.winnerKey).toMatchObject({ tsMicros: parseTimestamp(T3), version: 2, flag: 0, client: "alice" });
     // The register still holds the winner.
-    expect(JSON.parse(r.replica.registers.get("Keywords", "k1")!.payload)).toMatchObject({ keyword: "winner" });
+    expect(JSON.parse(r.replica.registers.get("Keywords", "k1")!.payload)).toMatchObject({
+      keyword: "winner",
+    });
   });
 
   it("a lost link is recorded too", () => {
@@ -253,7 +281,9 @@ describe("lost and duplicate changes", () => {
     const registerBefore = r.replica.registers.get("Keywords", "k1");
     expect(r.apply(line)).toBe("duplicate");
     // Same key written in another accepted form, with a different payload: still the same change.
-    const sameKey = rowLine("Keywords", "k1", "create", "2026-01-01 10:00:00", 1, "alice", { keyword: "other" });
+    const sameKey = rowLine("Keywords", "k1", "create", "2026-01-01 10:00:00", 1, "alice", {
+      keyword: "other",
+    });
     expect(r.apply(sameKey)).toBe("duplicate");
     expect(r.replica.conflicts.count()).toBe(0);
     expect(r.replica.registers.get("Keywords", "k1")).toEqual(registerBefore);
@@ -276,19 +306,30 @@ describe("rows that cannot be shown yet", () => {
     const t = rowLine("Transcripts", "t1", "create", T2, 1, "bob", { media_uuid: "m1", transcription: "hi" });
     expect(r.apply(t)).toBe("applied");
     expect(r.row("Transcripts", "t1")).toBeUndefined();
-    expect(r.pending()).toEqual([{ entity: "Transcripts", uuid: "t1", parent_entity: "Media", parent_uuid: "m1" }]);
+    expect(r.pending()).toEqual([
+      { entity: "Transcripts", uuid: "t1", parent_entity: "Media", parent_uuid: "m1" },
+    ]);
     r.apply(rowLine("Media", "m1", "create", T1, 1, "alice"));
     const m1 = r.row("Media", "m1")!;
     const m0 = r.row("Media", "m0")!;
     expect(m1.id).not.toBe(m0.id);
-    expect(r.row("Transcripts", "t1")).toMatchObject({ media_id: m1.id, transcription: "hi", client_id: "bob", deleted: 0 });
+    expect(r.row("Transcripts", "t1")).toMatchObject({
+      media_id: m1.id,
+      transcription: "hi",
+      client_id: "bob",
+      deleted: 0,
+    });
     expect(r.pending()).toEqual([]);
   });
 
   it("a pending child shows whatever its register holds when the parent arrives", () => {
     const r = setup();
-    r.apply(rowLine("Transcripts", "t1", "create", T1, 1, "bob", { media_uuid: "m1", transcription: "first" }));
-    r.apply(rowLine("Transcripts", "t1", "update", T2, 2, "bob", { media_uuid: "m1", transcription: "second" }));
+    r.apply(
+      rowLine("Transcripts", "t1", "create", T1, 1, "bob", { media_uuid: "m1", transcription: "first" }),
+    );
+    r.apply(
+      rowLine("Transcripts", "t1", "update", T2, 2, "bob", { media_uuid: "m1", transcription: "second" }),
+    );
     r.apply(rowLine("Media", "m1", "create", T1, 1, "alice"));
     expect(r.row("Transcripts", "t1")).toMatchObject({ transcription: "second", version: 2 });
   });
@@ -304,7 +345,12 @@ describe("rows that cannot be shown yet", () => {
       deleted: 0,
     });
     expect(r.apply(rowLine("Media", "m1", "create", T1, 1, "alice", { title: "Old" }))).toBe("lost");
-    expect(r.row("Media", "m1")).toMatchObject({ title: "New", version: 2, client_id: "bob", last_modified: T3 });
+    expect(r.row("Media", "m1")).toMatchObject({
+      title: "New",
+      version: 2,
+      client_id: "bob",
+      last_modified: T3,
+    });
     expect(r.count("Media")).toBe(1);
   });
 

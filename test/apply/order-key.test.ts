@@ -16,7 +16,13 @@ function key(over: Partial<OrderKey> = {}): OrderKey {
 
 const sign = (n: number) => Math.sign(n) + 0;
 
-function keywordLine(op: ChangeOp, ts: string, version: number, client: string, payload: Payload = {}): ChangeLine {
+function keywordLine(
+  op: ChangeOp,
+  ts: string,
+  version: number,
+  client: string,
+  payload: Payload = {},
+): ChangeLine {
   return {
     type: "change",
     entity: "Keywords",
@@ -128,7 +134,8 @@ describe("compareKeys is a total order (properties)", () => {
   it("is transitive", () => {
     fc.assert(
       fc.property(keyArb, keyArb, keyArb, (a, b, c) => {
-        if (compareKeys(a, b) <= 0 && compareKeys(b, c) <= 0) expect(compareKeys(a, c)).toBeLessThanOrEqual(0);
+        if (compareKeys(a, b) <= 0 && compareKeys(b, c) <= 0)
+          expect(compareKeys(a, c)).toBeLessThanOrEqual(0);
         if (compareKeys(a, b) < 0 && compareKeys(b, c) <= 0) expect(compareKeys(a, c)).toBeLessThan(0);
       }),
       { numRuns: 2000 },

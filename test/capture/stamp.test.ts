@@ -34,11 +34,18 @@ function setup(clientId = "me", nowMs = NOW_MS) {
     (db.prepare("SELECT line FROM sfs_captured ORDER BY change_id").all() as Array<{ line: string }>).map(
       (r) => JSON.parse(r.line) as ChangeLine,
     );
-  const apply = (line: ChangeLine) => replica.applyTransaction(() => replica.applier.apply(line, "test")).result;
+  const apply = (line: ChangeLine) =>
+    replica.applyTransaction(() => replica.applier.apply(line, "test")).result;
   return { db, replica, app, captured, apply };
 }
 
-function mediaLine(op: "create" | "update", ts: string, version: number, client: string, title: string): ChangeLine {
+function mediaLine(
+  op: "create" | "update",
+  ts: string,
+  version: number,
+  client: string,
+  title: string,
+): ChangeLine {
   return {
     type: "change",
     entity: "Media",
@@ -106,16 +113,21 @@ describe("stampTs", () => {
   it("is max(min(logged, now), current + 1 ms), a whole millisecond strictly above current (property)", () => {
     const t = fc.integer({ min: NOW - 10_000 * MS, max: NOW + 10_000 * MS });
     fc.assert(
-      fc.property(fc.option(t, { nil: undefined }), t, fc.option(t, { nil: undefined }), (logged, now, current) => {
-        const s = stampTs(logged, now, current);
-        expect(s % MS).toBe(0);
-        expect(s).toBeLessThanOrEqual(Math.max(now, current === undefined ? now : current + MS));
-        expect(s).toBeGreaterThanOrEqual(Math.floor(Math.min(logged ?? now, now) / MS) * MS);
-        if (current !== undefined) {
-          expect(s).toBeGreaterThan(current);
-          expect(s).toBeLessThanOrEqual(Math.max(now, current + MS));
-        }
-      }),
+      fc.property(
+        fc.option(t, { nil: undefined }),
+        t,
+        fc.option(t, { nil: undefined }),
+        (logged, now, current) => {
+          const s = stampTs(logged, now, current);
+          expect(s % MS).toBe(0);
+          expect(s).toBeLessThanOrEqual(Math.max(now, current === undefined ? now : current + MS));
+          expect(s).toBeGreaterThanOrEqual(Math.floor(Math.min(logged ?? now, now) / MS) * MS);
+          if (current !== undefined) {
+            expect(s).toBeGreaterThan(current);
+            expect(s).toBeLessThanOrEqual(Math.max(now, current + MS));
+          }
+        },
+      ),
       { numRuns: 1000 },
     );
   });

@@ -13,8 +13,10 @@ const RUNS = Number(process.env.SFS_PROPERTY_RUNS ?? 300);
 const IDS = ["c1", "c2", "c3", "c4"];
 
 type Write =
-  | { t: "media"; n: number }
-  | { t: "keyword"; n: number }
+  | { t: "media"; n: number; url?: number; hash?: number }
+  | { t: "keyword"; n: number; name?: number }
+  | { t: "rename"; table: number; target: number; col: number; pick: number }
+  | { t: "embedding"; target: number }
   | { t: "transcript"; n: number; parent: number }
   | { t: "update"; table: number; target: number; value: number; bump: boolean; twice: boolean }
   | { t: "delete"; table: number; target: number; on: boolean }
@@ -31,6 +33,31 @@ const small = fc.nat({ max: 40 });
 const writeArb: fc.Arbitrary<Write> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ t: fc.constant("media" as const), n: small }) },
   { weight: 2, arbitrary: fc.record({ t: fc.constant("keyword" as const), n: small }) },
+  // Natural-key collisions: the same keyword in other case, Media sharing a url or a content hash.
+  {
+    weight: 2,
+    arbitrary: fc.record({ t: fc.constant("keyword" as const), n: small, name: fc.nat({ max: 5 }) }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      t: fc.constant("media" as const),
+      n: small,
+      url: fc.nat({ max: 3 }),
+      hash: fc.nat({ max: 3 }),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      t: fc.constant("rename" as const),
+      table: fc.nat({ max: 1 }),
+      target: small,
+      col: fc.nat({ max: 1 }),
+      pick: fc.nat({ max: 5 }),
+    }),
+  },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant("embedding" as const), target: small }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant("transcript" as const), n: small, parent: small }) },
   {
     weight: 4,
@@ -85,6 +112,9 @@ function actionArb(replicas: number): fc.Arbitrary<Action> {
 const TABLES = ["Media", "Keywords", "Transcripts"] as const;
 const uuid = (table: string, n: number) => `${table.toLowerCase()}-${String(n).padStart(2, "0")}`;
 const created = new Set<string>();
+const NAMES = ["python", "Python", "PYTHON", "rust", "Rust", "sqlite"];
+const URLS = ["https://a.example/1", "https://a.example/2", "https://a.example/3", "https://a.example/4"];
+const HASHES = ["h1", "h2", "h3", "h4"];
 
 /** The n-th (mod count) row of `table` present on this replica, so most writes hit a real row. */
 function pickLocal(app: MediaApp, table: string, n: number): string {
@@ -98,16 +128,32 @@ function runWrite(app: MediaApp, w: Write, seq: { n: number }): void {
       const u = uuid("Media", w.n);
       if (created.has(u)) return;
       created.add(u);
-      app.createMedia(u, { title: `title ${w.n}` });
+      app.createMedia(u, {
+        title: `title ${w.n}`,
+        ...(w.url === undefined ? {} : { url: URLS[w.url]! }),
+        ...(w.hash === undefined ? {} : { content_hash: HASHES[w.hash]! }),
+      });
       return;
     }
     case "keyword": {
       const u = uuid("Keywords", w.n);
       if (created.has(u)) return;
       created.add(u);
-      app.createKeyword(u, `kw ${u}`);
+      app.createKeyword(u, w.name === undefined ? `kw ${u}` : NAMES[w.name]!);
       return;
     }
+    case "rename": {
+      // To a value another row may hold: the app's own UNIQUE constraint refuses it when a shown row does.
+      if (w.table === 0) {
+        const col = w.col === 0 ? "url" : "content_hash";
+        const value = (w.col === 0 ? URLS : HASHES)[w.pick % 4]!;
+        app.update("Media", pickLocal(app, "Media", w.target), col, value);
+      } else app.update("Keywords", pickLocal(app, "Keywords", w.target), "keyword", NAMES[w.pick]!);
+      return;
+    }
+    case "embedding":
+      app.setEmbedding(pickLocal(app, "Media", w.target), Buffer.from([1, 2, 3]));
+      return;
     case "transcript": {
       const u = uuid("Transcripts", w.n);
       const parent = pickLocal(app, "Media", w.parent);
@@ -138,6 +184,15 @@ function runWrite(app: MediaApp, w: Write, seq: { n: number }): void {
   }
 }
 
+/** A write the app's own UNIQUE constraint refuses fails in the app and changes nothing, as in a real app. */
+function tryWrite(app: MediaApp, w: Write, seq: { n: number }): void {
+  try {
+    runWrite(app, w, seq);
+  } catch (error) {
+    if (!String((error as Error).message).includes("UNIQUE constraint failed")) throw error;
+  }
+}
+
 async function runScenario(replicas: number, skews: number[], actions: Action[]): Promise<void> {
   created.clear();
   const cluster = await Cluster.create(IDS.slice(0, replicas), skews);
@@ -154,13 +209,13 @@ async function runScenario(replicas: number, skews: number[], actions: Action[])
     for (const act of actions) {
       switch (act.a) {
         case "write":
-          cluster.write(act.r, (app) => runWrite(app, act.w, seq));
+          cluster.write(act.r, (app) => tryWrite(app, act.w, seq));
           break;
         case "sync": {
           const during = act.during;
           await cluster.sync(
             act.r,
-            during ? () => cluster.write(act.r, (app) => runWrite(app, during, seq)) : undefined,
+            during ? () => cluster.write(act.r, (app) => tryWrite(app, during, seq)) : undefined,
           );
           break;
         }
@@ -192,6 +247,14 @@ async function runScenario(replicas: number, skews: number[], actions: Action[])
 }
 
 describe("convergence (property)", () => {
+  // SFS_REPLAY='<counterexample JSON>' replays one failing case with full output.
+  if (process.env.SFS_REPLAY) {
+    it("replays SFS_REPLAY", async () => {
+      const [replicas, skews, actions] = JSON.parse(process.env.SFS_REPLAY!) as [number, number[], Action[]];
+      await runScenario(replicas, skews, actions);
+    });
+    return;
+  }
   it(`replicas converge and lose no local change (${RUNS} runs)`, async () => {
     await fc.assert(
       fc.asyncProperty(

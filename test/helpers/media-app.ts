@@ -78,6 +78,11 @@ export class MediaApp {
   update(table: string, uuid: string, column: string, value: string, bump = true): boolean {
     const r = this.get(table, uuid);
     if (!r) return false;
+    // A careful app bumps version only for a real change (DESIGN section 2).
+    const current = this.db.prepare(`SELECT ${column} AS v FROM ${table} WHERE id = ?`).get(r.id) as {
+      v: unknown;
+    };
+    if (current.v === value) return false;
     this.db
       .prepare(
         `UPDATE ${table} SET ${column} = ?, version = version + ?, last_modified = ?, client_id = ? WHERE id = ?`,
