@@ -86,7 +86,10 @@ export async function exportPass(ctx: ExportContext, listing: Listing): Promise<
         entryMtime,
         rec.seq,
       );
-      if (rec.last_change > getMetaNumber(db, "export_cursor")) setMeta(db, "export_cursor", rec.last_change);
+      // Only a file this database was publishing moves the cursor (an adopted file's range is another
+      // database's change ids).
+      if (rec.state === "intended" && rec.last_change > getMetaNumber(db, "export_cursor"))
+        setMeta(db, "export_cursor", rec.last_change);
     });
   };
 

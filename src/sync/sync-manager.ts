@@ -14,6 +14,7 @@ import type { Database } from "../db.js";
 import { FolderTransport } from "../transport/folder-transport.js";
 import { clientIdProblem } from "../transport/names.js";
 import type { ChangeFileEntry, SyncTransport, Unsubscribe } from "../transport/transport.js";
+import { adoptExistingRows, readOwnFiles, recordAdoptedFiles } from "./adopt.js";
 import { CursorStore } from "./cursors.js";
 import { SyncError, TransportError } from "./errors.js";
 import { exportPass } from "./export.js";
@@ -171,6 +172,8 @@ export class SyncManager extends EventEmitter<SyncEvents> {
           "CLIENT_ID_IN_USE",
           `Client id ${options.clientId} already has ${own.length} file(s) in ${transport.location}: another database writes as it, or this is a rejoin. Choose another --client-id, or use --force if no other database writes as ${options.clientId}.`,
         );
+      const adopted =
+        own.length > 0 && options.force && !existing ? await readOwnFiles(transport, options.clientId) : [];
       db.exec("BEGIN IMMEDIATE");
       try {
         if (options.installTriggers) installTriggers(db, config);
@@ -184,6 +187,9 @@ export class SyncManager extends EventEmitter<SyncEvents> {
           // sync_log rows from before init are not exported.
           const replica = new Replica(db, config, options.clientId, options.now ?? Date.now);
           replica.capturer.skipToEnd();
+          // Rows already in the database become local changes, exported by the first pass.
+          adoptExistingRows(db, config);
+          recordAdoptedFiles(db, adopted);
         }
         db.exec("COMMIT");
       } catch (error) {
