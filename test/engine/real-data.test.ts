@@ -102,9 +102,9 @@ describe("both sides of a conflict", () => {
     expect(title).toEqual({ title: "Bob's title" });
     const replaced = alice.sync.conflicts().find((c) => c.kind === "replaced");
     expect(replaced).toMatchObject({ entity: "Media", uuid: "m1", winnerKey: { client: "bob" } });
-    expect((replaced?.loserPayload as { title: string }).title).toBe("Alice's title");
+    expect(replaced?.loserPayload).toMatchObject({ title: "Alice's title" });
     const lost = cluster.members[1]!.sync.conflicts().find((c) => c.kind === "lost");
-    expect((lost?.loserPayload as { title: string }).title).toBe("Alice's title");
+    expect(lost?.loserPayload).toMatchObject({ title: "Alice's title" });
   });
 });
 
