@@ -32,6 +32,8 @@ export interface ExportContext {
   readonly warnings: string[];
   readonly maxFileChanges?: number;
   readonly maxFileBytes?: number;
+  /** Only check our own files (status, doctor): `republished` then lists the files that need it. */
+  readonly dryRun?: boolean;
 }
 
 function sha256(bytes: Uint8Array): string {
@@ -42,7 +44,7 @@ export async function exportPass(ctx: ExportContext, listing: Listing): Promise<
   const { replica, transport } = ctx;
   const db = replica.db;
   const me = replica.clientId;
-  const capture = replica.captureNow();
+  const capture = ctx.dryRun ? { captured: 0, warnings: [] } : replica.captureNow();
   ctx.warnings.push(...capture.warnings);
   const republished: string[] = [];
   const fastForwarded: string[] = [];
@@ -109,7 +111,7 @@ export async function exportPass(ctx: ExportContext, listing: Listing): Promise<
       const hash = sha256(bytes);
       if (hash === rec.sha256) {
         if (rec.state === "intended") fastForwarded.push(name);
-        markPublished(rec, entry.mtimeMs);
+        if (!ctx.dryRun) markPublished(rec, entry.mtimeMs);
         continue;
       }
       const expected = encodeRecorded(rec).bytes;
@@ -122,6 +124,10 @@ export async function exportPass(ctx: ExportContext, listing: Listing): Promise<
         );
     }
     // Missing, not a regular file, or cut short: republish the same bytes, since peers wait on it forever.
+    if (ctx.dryRun) {
+      republished.push(name);
+      continue;
+    }
     const { bytes, sha256: hash } = encodeRecorded(rec);
     if (hash !== rec.sha256) {
       ctx.warnings.push(
@@ -143,6 +149,7 @@ export async function exportPass(ctx: ExportContext, listing: Listing): Promise<
         `changes/${changeFileName(me, seq)} is in the folder under this client id, but this database never wrote it`,
       );
 
+  if (ctx.dryRun) return base;
   // 2. New captured changes.
   const maxChanges = ctx.maxFileChanges ?? MAX_FILE_CHANGES;
   const maxBytes = ctx.maxFileBytes ?? MAX_FILE_BYTES;

@@ -24,6 +24,8 @@ export interface IngestContext {
   readonly onApplied?: (client: string, seq: number, changes: number) => void;
   readonly wholeFileLimit?: number;
   readonly batchSize?: number;
+  /** Check files without applying them (status, doctor): a file that would apply counts as `ready`. */
+  readonly dryRun?: boolean;
 }
 
 const STOP_ACTIONS: Record<StopReason, string> = {
@@ -49,10 +51,12 @@ export async function ingestPeer(
   let appliedChanges = 0;
   let lost = 0;
   let duplicates = 0;
+  let ready = 0;
   const report = (extra: Partial<PeerReport>): PeerReport => ({
     client,
     state: "up-to-date",
-    seq: cursor.seq,
+    seq: ctx.dryRun ? ctx.cursors.get(client).seq : cursor.seq,
+    ready,
     appliedFiles,
     appliedChanges,
     lost,
@@ -116,6 +120,11 @@ export async function ingestPeer(
         message: `${file} differs from the copy whose first ${cursor.partialOffset} bytes were applied`,
       });
 
+    if (ctx.dryRun) {
+      ready++;
+      cursor = { client, seq, hash: scan.sha256, partialOffset: 0, partialHash: null };
+      continue;
+    }
     const source = entry.name;
     const start = cursor.partialOffset;
     const appliedBefore = appliedChanges;

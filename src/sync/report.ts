@@ -20,6 +20,8 @@ export interface PeerReport {
   readonly state: "up-to-date" | "waiting" | "stopped";
   /** Last applied seq after this pass. */
   readonly seq: number;
+  /** Files checked and ready to apply (only when inspecting without applying). */
+  readonly ready: number;
   readonly appliedFiles: number;
   readonly appliedChanges: number;
   readonly lost: number;

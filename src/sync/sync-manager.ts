@@ -204,13 +204,21 @@ export class SyncManager extends EventEmitter<SyncEvents> {
 
   /** One pass: ingest every peer's files that can be applied, then export local changes. */
   synchronize(): Promise<SyncReport> {
-    return this.mutex.run(() => this.pass());
+    return this.mutex.run(() => this.pass(false));
   }
 
-  private async pass(): Promise<SyncReport> {
+  /**
+   * Checks the folder as a pass would, without applying, capturing or publishing anything: which peers' files
+   * are ready, which wait and why, which streams are stopped, and whether our own files are intact.
+   */
+  inspect(): Promise<SyncReport> {
+    return this.mutex.run(() => this.pass(true));
+  }
+
+  private async pass(dryRun: boolean): Promise<SyncReport> {
     if (this.closed) throw new SyncError("CLOSED", "This SyncManager is closed.");
     await this.checkMarker();
-    if (!this.cleanedTemp) {
+    if (!this.cleanedTemp && !dryRun) {
       await this.transport.removeOwnTempFiles(this.clientId);
       this.cleanedTemp = true;
     }
@@ -230,6 +238,7 @@ export class SyncManager extends EventEmitter<SyncEvents> {
       transport: this.transport,
       cursors: this.cursors,
       warnings,
+      dryRun,
       onApplied: (client: string, seq: number, changes: number) =>
         this.emit("applied", { client, seq, changes }),
       ...(this.options.wholeFileLimit !== undefined ? { wholeFileLimit: this.options.wholeFileLimit } : {}),
@@ -238,6 +247,7 @@ export class SyncManager extends EventEmitter<SyncEvents> {
     for (const client of [...byPeer.keys()].sort()) {
       const r = await ingestPeer(ctx, client, byPeer.get(client)!);
       peers.push(r);
+      if (dryRun) continue;
       if (r.waiting) this.emit("waiting", { client, ...r.waiting });
       if (r.stopped) this.emit("stopped", { client, problem: r.stopped });
     }
@@ -246,6 +256,7 @@ export class SyncManager extends EventEmitter<SyncEvents> {
         replica: this.replica,
         transport: this.transport,
         warnings,
+        dryRun,
         ...(this.options.maxFileChanges ? { maxFileChanges: this.options.maxFileChanges } : {}),
         ...(this.options.maxFileBytes ? { maxFileBytes: this.options.maxFileBytes } : {}),
       },
@@ -264,6 +275,7 @@ export class SyncManager extends EventEmitter<SyncEvents> {
       pending: this.replica.materializer.pendingCount(),
       failed: peers.some((p) => p.state === "stopped") || exp.stopped !== undefined,
     };
+    if (dryRun) return report;
     const maxTs = (this.db.prepare("SELECT max(ts) AS m FROM sfs_registers").get() as { m: number | null }).m;
     if (maxTs !== null) this.clock.observe(Math.floor(maxTs / 1000));
     this.lastReport = report;
@@ -376,14 +388,15 @@ export class SyncManager extends EventEmitter<SyncEvents> {
     schedule(0);
   }
 
-  async status(): Promise<SyncStatus> {
+  /** This client's state; per peer what the last pass (or the given inspect() report) found. */
+  async status(report?: SyncReport): Promise<SyncStatus> {
     return this.mutex.run(async () =>
       buildStatus(
         this.db,
         this.settings,
         this.cursors,
         this.replica,
-        this.lastReport,
+        report ?? this.lastReport,
         this.watcherFailed,
         this.options.now ?? Date.now,
       ),

@@ -234,7 +234,10 @@ async function runScenario(replicas: number, skews: number[], actions: Action[])
     if (process.env.SFS_STATS) {
       const c = cluster.members.map((m) => m.sync.conflicts().length);
       const lines = cluster.allFiles().reduce((n, f) => n + f.changes.length, 0);
-      console.log(`files=${cluster.cloud.size} lines=${lines} conflicts=${c.join(",")}`);
+      const shadows = (
+        cluster.members[0]!.db.prepare("SELECT count(*) AS n FROM sfs_shadow").get() as { n: number }
+      ).n;
+      console.log(`files=${cluster.cloud.size} lines=${lines} conflicts=${c.join(",")} shadows=${shadows}`);
     }
     const dumps = cluster.dumps();
     for (let i = 1; i < dumps.length; i++) expect(dumps[i]).toEqual(dumps[0]);

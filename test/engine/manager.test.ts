@@ -199,3 +199,22 @@ describe("watch", () => {
     expect(events).toContain("applied alice 1");
   });
 });
+
+describe("inspect", () => {
+  it("says which peer files are ready or waiting without applying anything", async () => {
+    const dir = tempDir();
+    const a = await client(dir, "alice");
+    const b = await client(dir, "bob");
+    a.app.createMedia("m1", { title: "Intro" });
+    await a.sync.synchronize();
+    const before = JSON.stringify(canonicalDump(b.db, mediaConfig()));
+    const report = await b.sync.inspect();
+    expect(report.peers).toMatchObject([
+      { client: "alice", state: "up-to-date", ready: 1, appliedChanges: 0 },
+    ]);
+    expect(JSON.stringify(canonicalDump(b.db, mediaConfig()))).toBe(before);
+    const status = await b.sync.status(report);
+    expect(status.peers).toMatchObject([{ client: "alice", state: "up-to-date" }]);
+    expect((await b.sync.synchronize()).applied).toBe(1);
+  });
+});
