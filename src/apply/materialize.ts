@@ -269,6 +269,8 @@ export class Materializer {
       const id = before.get(u)!.id!;
       this.links.removeRowLinks(name, id);
       this.refreshDependents(name, [u], true);
+      // Rows pointing at this local id through an earlier takeover reference another uuid: move them too.
+      for (const [child, uuid] of this.rows.childrenOf(name, id)) this.materialize(child, uuid);
       this.rows.remove(name, id);
     }
     const changed = new Set<string>();

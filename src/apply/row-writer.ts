@@ -123,6 +123,22 @@ export class RowWriter {
     this.statements(e).park?.run(...e.unique.map(() => uuid), id);
   }
 
+  /** Rows of child tables whose parent reference is this local id, as [table, uuid]. */
+  childrenOf(table: string, id: number): Array<[string, string]> {
+    const out: Array<[string, string]> = [];
+    for (const e of this.config.rowEntities)
+      for (const p of e.parents)
+        if (p.table === table) {
+          const rows = this.db
+            .prepare(`SELECT uuid FROM ${q(e.name)} WHERE ${q(p.column)} = ?`)
+            .all(id) as Array<{
+            uuid: string;
+          }>;
+          for (const r of rows) out.push([e.name, r.uuid]);
+        }
+    return out;
+  }
+
   remove(table: string, id: number): void {
     this.statements(this.entity(table)).remove.run(id);
   }
