@@ -79,10 +79,14 @@ export async function setupReplicas(ids: readonly string[]): Promise<Setup> {
 export function appWrite(r: Replica, fn: (app: MediaApp) => void): number {
   r.db.exec("BEGIN IMMEDIATE");
   try {
-    const before = (r.db.prepare("SELECT coalesce(max(change_id), 0) AS m FROM sync_log").get() as { m: number }).m;
+    const before = (
+      r.db.prepare("SELECT coalesce(max(change_id), 0) AS m FROM sync_log").get() as { m: number }
+    ).m;
     fn(r.app);
     const ids = (
-      r.db.prepare("SELECT change_id FROM sync_log WHERE change_id > ? ORDER BY change_id").all(before) as Array<{
+      r.db
+        .prepare("SELECT change_id FROM sync_log WHERE change_id > ? ORDER BY change_id")
+        .all(before) as Array<{
         change_id: number;
       }>
     ).map((x) => x.change_id);
@@ -93,6 +97,36 @@ export function appWrite(r: Replica, fn: (app: MediaApp) => void): number {
     if (r.db.inTransaction) r.db.exec("ROLLBACK");
     throw error;
   }
+}
+
+/** How an applied change is named in the audit table: unique per line of a file (keys of a register increase). */
+export function auditLineId(c: Pick<ChangeLine, "entity" | "uuid" | "op" | "ts" | "version">): string {
+  return `${c.entity} ${c.uuid} ${c.op} ${c.ts} ${c.version}`;
+}
+
+/**
+ * Audits applies: every peer change the engine applies is also recorded in `crash_applied` (a test table in the
+ * synced database) by the same statement sequence, so inside the same apply transaction. A kill rolls both back;
+ * a change applied twice (for instance by a cursor committed apart from its rows) shows up as two rows.
+ * Reaches into SyncManager's private replica: if src is refactored, this throws and names itself.
+ */
+export function auditApplies(sync: SyncManager): void {
+  type Apply = (c: ChangeLine, source: string) => unknown;
+  const replica = (sync as unknown as { replica?: { applier?: { apply?: Apply } } }).replica;
+  const applier = replica?.applier;
+  if (!applier || typeof applier.apply !== "function")
+    throw new Error(
+      "test/crash/harness.ts auditApplies: SyncManager.replica.applier.apply is gone; update the audit hook",
+    );
+  sync.db.exec("CREATE TABLE IF NOT EXISTS crash_applied (source TEXT NOT NULL, line TEXT NOT NULL)");
+  const insert = sync.db.prepare("INSERT INTO crash_applied (source, line) VALUES (?, ?)");
+  const apply = applier.apply.bind(applier);
+  applier.apply = (c, source) => {
+    if (!sync.db.inTransaction)
+      throw new Error("crash test audit: a peer change was applied outside a transaction");
+    insert.run(source, auditLineId(c));
+    return apply(c, source);
+  };
 }
 
 export interface WorkerRun {
@@ -188,8 +222,8 @@ export function readFolder(folder: string): { files: Map<string, PublishedFile[]
         trailer.count === changes.length &&
         trailer.sha256 === createHash("sha256").update(body).digest("hex"),
     };
-    let list = files.get(parsed.client);
-    if (!list) files.set(parsed.client, (list = []));
+    const list = files.get(parsed.client) ?? [];
+    files.set(parsed.client, list);
     list.push(f);
   }
   for (const list of files.values()) list.sort((a, b) => a.seq - b.seq);

@@ -14,6 +14,9 @@
 //                            lock-owner       after the lock directory is made, before its owner record is written
 //                            lock-release     at close, after the owner record is removed, before the lock directory
 //
+// Every peer change it applies is also recorded in the database's `crash_applied` table, in the same transaction
+// (auditApplies in test/crash/harness.ts), so the test can tell a change applied twice.
+//
 // Every line on stdout is one event: `ready <pid>`, `list`, `read <name>`, `apply <client> <seq>`,
 // `publish <name>`, `published <name>`, `pass <n> applied=<a> exported=<e>`, `done`, or `error <code> <message>`
 // (exit 2) / `failed <json>` (a pass that reported a stopped stream, exit 3). stdout to a pipe is synchronous on
@@ -29,8 +32,16 @@ import { SyncManager } from "../../src/sync/sync-manager.js";
 import { FolderTransport } from "../../src/transport/folder-transport.js";
 import { CHANGES_DIR, parseChangeFileName, tempFileName } from "../../src/transport/names.js";
 import type { Listing, SyncTransport, Unsubscribe, WatchHandlers } from "../../src/transport/transport.js";
+import { auditApplies } from "../crash/harness.js";
 
-type KillPoint = "read" | "applied" | "publish-temp" | "publish-renamed" | "exported" | "lock-owner" | "lock-release";
+type KillPoint =
+  | "read"
+  | "applied"
+  | "publish-temp"
+  | "publish-renamed"
+  | "exported"
+  | "lock-owner"
+  | "lock-release";
 const KILL_POINTS: readonly KillPoint[] = [
   "read",
   "applied",
@@ -54,7 +65,9 @@ function die(): never {
 function parseArgs(argv: readonly string[]) {
   const [dbPath, roundsArg] = argv;
   if (!dbPath || !roundsArg) {
-    process.stderr.write("usage: crash-worker.ts <dbPath> <rounds|forever> [--max-file-changes N] [--kill-at POINT:K]\n");
+    process.stderr.write(
+      "usage: crash-worker.ts <dbPath> <rounds|forever> [--max-file-changes N] [--kill-at POINT:K]\n",
+    );
     process.exit(64);
   }
   const rounds = roundsArg === "forever" ? Number.POSITIVE_INFINITY : Number(roundsArg);
@@ -117,7 +130,11 @@ class TracingTransport implements SyncTransport {
     if (this.killer.hit("publish-temp")) {
       // What FolderTransport.publish leaves when killed between writing its temp file and the rename.
       const parsed = parseChangeFileName(name)!;
-      const temp = path.join(this.location, CHANGES_DIR, tempFileName(parsed.client, parsed.seq, randomBytes(8).toString("hex")));
+      const temp = path.join(
+        this.location,
+        CHANGES_DIR,
+        tempFileName(parsed.client, parsed.seq, randomBytes(8).toString("hex")),
+      );
       const fd = openSync(temp, "wx");
       writeSync(fd, bytes);
       fsyncSync(fd);
@@ -141,7 +158,7 @@ class TracingTransport implements SyncTransport {
  * builtin ESM exports lets the worker die exactly between the lock directory and its owner record.
  */
 function hookLockFiles(killer: Killer): void {
-  const isOwnerRecord = (p: unknown) => typeof p === "string" && p.endsWith(".lock/owner.json");
+  const isOwnerRecord = (p: unknown) => typeof p === "string" && /\.lock\/owner\.json(\.tmp)?$/.test(p);
   const { writeFileSync, rmSync } = fs;
   fs.writeFileSync = ((file: fs.PathOrFileDescriptor, ...rest: unknown[]) => {
     if (isOwnerRecord(file) && killer.hit("lock-owner")) die();
@@ -171,6 +188,7 @@ async function main(): Promise<void> {
     transport,
     ...(maxFileChanges ? { maxFileChanges } : {}),
   });
+  auditApplies(sync);
   sync.on("applied", ({ client, seq }) => {
     say(`apply ${client} ${seq}`);
     if (killer.hit("applied")) die();
@@ -183,7 +201,9 @@ async function main(): Promise<void> {
     for (let i = 1; i <= rounds; i++) {
       const report = await sync.synchronize();
       if (report.failed) {
-        say(`failed ${JSON.stringify({ peers: report.peers.filter((p) => p.stopped), export: report.export.stopped })}`);
+        say(
+          `failed ${JSON.stringify({ peers: report.peers.filter((p) => p.stopped), export: report.export.stopped })}`,
+        );
         process.exitCode = 3;
         return;
       }
