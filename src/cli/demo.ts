@@ -10,6 +10,8 @@ import type { Database } from "../db.js";
 import { contentHash } from "../sync/dump.js";
 import type { SyncReport } from "../sync/report.js";
 import { SyncManager } from "../sync/sync-manager.js";
+import { type FlagValues, stringFlag } from "./args.js";
+import { type Command, EXIT, EXIT_USAGE_LINE } from "./command.js";
 
 interface Client {
   readonly name: string;
@@ -139,3 +141,21 @@ export async function runDemo(
   }
   return same3;
 }
+
+export const demoCommand: Command = {
+  name: "demo",
+  summary: "Watch three clients converge through a temporary folder, with a conflict.",
+  usage: "demo [--dir DIR]",
+  flags: {
+    dir: {
+      type: "string",
+      value: "DIR",
+      description: "Where to put the demo's databases and folder (default: a new temp directory).",
+    },
+  },
+  exitCodes: ["0  the three databases ended identical", "1  they did not (a bug)", EXIT_USAGE_LINE],
+  run: async (values: FlagValues) => {
+    const dir = stringFlag(values, "dir");
+    return (await runDemo(dir ? { dir } : {})) ? EXIT.ok : EXIT.failure;
+  },
+};

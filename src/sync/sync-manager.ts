@@ -20,6 +20,7 @@ import { SyncError, TransportError } from "./errors.js";
 import { exportPass } from "./export.js";
 import { ingestPeer } from "./ingest.js";
 import { type DatabaseLock, lockDatabase, Mutex } from "./lock.js";
+import { divergencePoint, relabelForNewClient } from "./rename-client.js";
 import { Replica } from "./replica.js";
 import type { PeerReport, StreamProblem, SyncReport } from "./report.js";
 import { readSettings, type Settings, writeSettings } from "./settings.js";
@@ -172,11 +173,24 @@ export class SyncManager extends EventEmitter<SyncEvents> {
           "CLIENT_ID_IN_USE",
           `Client id ${options.clientId} already has ${own.length} file(s) in ${transport.location}: another database writes as it, or this is a rejoin. Choose another --client-id, or use --force if no other database writes as ${options.clientId}.`,
         );
+      const renaming = existing !== undefined && existing.clientId !== options.clientId;
+      if (renaming && own.length > 0)
+        throw new SyncError(
+          "CLIENT_ID_IN_USE",
+          `Client id ${options.clientId} already has ${own.length} file(s) in ${transport.location}. Choose an id no database has used in this folder.`,
+        );
       const adopted =
         own.length > 0 && options.force && !existing ? await readOwnFiles(transport, options.clientId) : [];
+      // A copy taking a new id re-exports what the folder does not hold as it published it.
+      const oldReplica =
+        renaming && existing
+          ? new Replica(db, existing.config, existing.clientId, options.now ?? Date.now)
+          : undefined;
+      const from = oldReplica ? await divergencePoint(oldReplica, transport) : 0;
       db.exec("BEGIN IMMEDIATE");
       try {
         if (options.installTriggers) installTriggers(db, config);
+        if (oldReplica) relabelForNewClient(oldReplica, options.clientId, from);
         writeSettings(db, {
           clientId: options.clientId,
           folder: options.folder,
