@@ -35,17 +35,12 @@ export const WAIT_ADVICE: Readonly<Record<string, string>> = {
     "The file could not be read (permissions, an online-only file, a network hiccup). It is retried on every pass.",
 };
 
+/** What a stop means, where the library's own "what to do" does not already say it. */
 export const STOP_ADVICE: Readonly<Record<string, string>> = {
   UNKNOWN_FORMAT:
     "The file was written by a newer version of folder-sync in a format this version cannot read. Upgrade folder-sync on this device; the stream then continues.",
   MISSING_COLUMN:
     "Schema mismatch: the peer's rows lack a column this database's sync config needs. Make every device use the same sync config (or give the new column a default in the config, so older files still apply).",
-  CHECKSUM_MISMATCH:
-    "The file was damaged in transit or on disk. If the sync service is still replacing it, wait; otherwise the peer's next sync republishes its own copy when it finds it damaged.",
-  COUNT_MISMATCH: "The file was damaged or truncated in a way its trailer does not match.",
   CHAIN_BROKEN:
     "The file does not follow the peer's previous file: two databases write as that peer (a copied database or a restored backup). The peer must give one copy a new client id.",
-  CHANGED_WHILE_APPLYING: "The file changed after part of it was applied here: only its owner may write it.",
-  bad: "The file breaks the changeset format (a tool edited it, or an incompatible version wrote it).",
-  corrupt: "The file's checksum does not match its content.",
 };

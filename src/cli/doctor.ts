@@ -99,13 +99,7 @@ async function run(values: FlagValues): Promise<number> {
             lines: [p.waiting.detail, WAIT_ADVICE[p.waiting.reason] ?? ""],
           });
         if (p.stopped)
-          findings.push(
-            stopFinding(
-              `${p.client}'s stream`,
-              p.stopped,
-              STOP_ADVICE[p.stopped.code] ?? STOP_ADVICE[p.stopped.reason],
-            ),
-          );
+          findings.push(stopFinding(`${p.client}'s stream`, p.stopped, STOP_ADVICE[p.stopped.code]));
       }
       const exp = report.export;
       if (exp.stopped) {

@@ -64,6 +64,13 @@ async function main(argv: readonly string[]): Promise<number> {
   return command.run(values);
 }
 
+// A reader that goes away (`folder-sync status | head`) must not crash the command mid-pass: output is
+// dropped and the command finishes (and releases its lock) as usual.
+for (const stream of [process.stdout, process.stderr])
+  stream.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE" && error.code !== "ERR_STREAM_DESTROYED") throw error;
+  });
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

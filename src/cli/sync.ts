@@ -47,11 +47,10 @@ async function run(values: FlagValues): Promise<number> {
     } finally {
       stop();
     }
-    if (values.json === true) out(JSON.stringify(report, null, 2));
-    else {
-      out(summaryLine(report));
-      for (const line of detailLines(report)) out(line);
-    }
+    out(values.json === true ? JSON.stringify(report, null, 2) : summaryLine(report));
+    // Stopped streams and warnings go to stderr in both modes, so a failing pass always says why.
+    for (const line of detailLines(report))
+      process.stderr.write(`${line.startsWith(" ") ? "" : "folder-sync: "}${line}\n`);
     return report.failed ? EXIT.failure : EXIT.ok;
   } finally {
     await sync.close();

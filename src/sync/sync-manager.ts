@@ -1,29 +1,26 @@
 // SyncManager: one pass (ingest then export), the watch loop, status and close, over one database and one
 // transport. Only one pass runs at a time per database (in-process mutex plus a cross-process lock).
 
-import { randomBytes } from "node:crypto";
 import { EventEmitter } from "node:events";
-import BetterSqlite3 from "better-sqlite3";
 import type { ConflictRecord } from "../apply/conflicts.js";
 import { getMetaNumber } from "../apply/library-tables.js";
-import type { ConflictResolver } from "../apply/resolver.js";
 import { createHybridClock, type HybridClock } from "../capture/clock.js";
-import { resolveConfig, type SyncConfigInput } from "../config/schema.js";
-import { installTriggers } from "../config/triggers.js";
 import type { Database } from "../db.js";
 import { FolderTransport } from "../transport/folder-transport.js";
-import { clientIdProblem } from "../transport/names.js";
 import type { ChangeFileEntry, SyncTransport, Unsubscribe } from "../transport/transport.js";
-import { adoptExistingRows, readOwnFiles, recordAdoptedFiles } from "./adopt.js";
 import { CursorStore } from "./cursors.js";
 import { SyncError, TransportError } from "./errors.js";
 import { exportPass } from "./export.js";
 import { ingestPeer } from "./ingest.js";
+import { setUpDatabase } from "./init.js";
 import { type DatabaseLock, lockDatabase, Mutex } from "./lock.js";
-import { divergencePoint, relabelForNewClient } from "./rename-client.js";
+import { type InitOptions, type OpenOptions, openDatabase } from "./options.js";
 import { Replica } from "./replica.js";
 import type { PeerReport, StreamProblem, SyncReport } from "./report.js";
-import { readSettings, type Settings, writeSettings } from "./settings.js";
+import { readSettings, type Settings } from "./settings.js";
+
+export type { InitOptions, OpenOptions } from "./options.js";
+
 import { buildStatus, type SyncStatus } from "./status.js";
 
 export interface SyncEvents {
@@ -36,47 +33,6 @@ export interface SyncEvents {
   resumed: [];
   pass: [SyncReport];
   error: [Error];
-}
-
-export interface OpenOptions {
-  /** A database path, or an open better-sqlite3 connection owned by the caller (then no file lock is taken). */
-  readonly database: string | Database;
-  /** Default: a FolderTransport on the folder recorded by init. */
-  readonly transport?: SyncTransport;
-  /** Wall clock in ms (tests pass their own). */
-  readonly now?: () => number;
-  readonly resolver?: ConflictResolver;
-  /** Periodic rescan while watching, in ms (network folders send no events). Default 30000. */
-  readonly rescanIntervalMs?: number;
-  /** How often watch() looks for local changes (PRAGMA data_version), in ms. Default 500. */
-  readonly localPollMs?: number;
-  /** Poll the folder instead of native watch events. */
-  readonly usePolling?: boolean;
-  /** File size limits for export (tests use small ones). */
-  readonly maxFileChanges?: number;
-  readonly maxFileBytes?: number;
-  /** Files larger than this are streamed and applied in batches (default 8 MiB; tests use small ones). */
-  readonly wholeFileLimit?: number;
-  /** Changes per apply transaction for streamed files (default 5000). */
-  readonly batchSize?: number;
-}
-
-export interface InitOptions extends OpenOptions {
-  readonly folder: string;
-  readonly clientId: string;
-  readonly config: SyncConfigInput;
-  /** Create sync_log and the change triggers for the configured tables. */
-  readonly installTriggers?: boolean;
-  /** Accept a client id that already has files in the folder, or a database set up for another folder. */
-  readonly force?: boolean;
-}
-
-function openDatabase(database: string | Database): { db: Database; path?: string; owned: boolean } {
-  if (typeof database !== "string") return { db: database, owned: false };
-  const db = new BetterSqlite3(database) as unknown as Database;
-  db.pragma("journal_mode = WAL");
-  db.pragma("busy_timeout = 10000");
-  return { db, path: database, owned: true };
 }
 
 /**
@@ -143,76 +99,7 @@ export class SyncManager extends EventEmitter<SyncEvents> {
 
   /** Sets a database up for sync (DESIGN section 2) and opens it. */
   static async init(options: InitOptions): Promise<SyncManager> {
-    const problem = clientIdProblem(options.clientId);
-    if (problem)
-      throw new SyncError("CLIENT_ID_INVALID", `Client id ${JSON.stringify(options.clientId)}: ${problem}`);
-    const config = resolveConfig(options.config);
-    const { db, path, owned } = openDatabase(options.database);
-    try {
-      const transport = options.transport ?? new FolderTransport(options.folder);
-      let existing: Settings | undefined;
-      try {
-        existing = readSettings(db, path ?? "the database");
-      } catch {
-        existing = undefined;
-      }
-      const marker = await transport.ensureMarker({ format: 1, id: randomBytes(12).toString("hex") });
-      if (
-        existing &&
-        !options.force &&
-        (existing.folderId !== marker.id || existing.clientId !== options.clientId)
-      )
-        throw new SyncError(
-          "ALREADY_INITIALIZED",
-          `${path ?? "The database"} is already set up to sync as ${existing.clientId} with folder ${existing.folder}. Use --force to change that.`,
-        );
-      const listing = await transport.list();
-      const own = listing.files.filter((f) => f.client === options.clientId);
-      if (own.length > 0 && !options.force && !existing)
-        throw new SyncError(
-          "CLIENT_ID_IN_USE",
-          `Client id ${options.clientId} already has ${own.length} file(s) in ${transport.location}: another database writes as it, or this is a rejoin. Choose another --client-id, or use --force if no other database writes as ${options.clientId}.`,
-        );
-      const renaming = existing !== undefined && existing.clientId !== options.clientId;
-      if (renaming && own.length > 0)
-        throw new SyncError(
-          "CLIENT_ID_IN_USE",
-          `Client id ${options.clientId} already has ${own.length} file(s) in ${transport.location}. Choose an id no database has used in this folder.`,
-        );
-      const adopted =
-        own.length > 0 && options.force && !existing ? await readOwnFiles(transport, options.clientId) : [];
-      // A copy taking a new id re-exports what the folder does not hold as it published it.
-      const oldReplica =
-        renaming && existing
-          ? new Replica(db, existing.config, existing.clientId, options.now ?? Date.now)
-          : undefined;
-      const from = oldReplica ? await divergencePoint(oldReplica, transport) : 0;
-      db.exec("BEGIN IMMEDIATE");
-      try {
-        if (options.installTriggers) installTriggers(db, config);
-        if (oldReplica) relabelForNewClient(oldReplica, options.clientId, from);
-        writeSettings(db, {
-          clientId: options.clientId,
-          folder: options.folder,
-          folderId: marker.id,
-          configInput: options.config,
-        });
-        if (!existing) {
-          // sync_log rows from before init are not exported.
-          const replica = new Replica(db, config, options.clientId, options.now ?? Date.now);
-          replica.capturer.skipToEnd();
-          // Rows already in the database become local changes, exported by the first pass.
-          adoptExistingRows(db, config);
-          recordAdoptedFiles(db, adopted);
-        }
-        db.exec("COMMIT");
-      } catch (error) {
-        if (db.inTransaction) db.exec("ROLLBACK");
-        throw error;
-      }
-    } finally {
-      if (owned) db.close();
-    }
+    await setUpDatabase(options);
     return SyncManager.open(options);
   }
 
