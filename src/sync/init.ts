@@ -10,6 +10,7 @@ import { adoptExistingRows, readOwnFiles, recordAdoptedFiles } from "./adopt.js"
 import { SyncError } from "./errors.js";
 import { type InitOptions, openDatabase } from "./options.js";
 import { divergencePoint, relabelForNewClient } from "./rename-client.js";
+import { type DatabaseLock, lockDatabase } from "./lock.js";
 import { Replica } from "./replica.js";
 import { readSettings, type Settings, writeSettings } from "./settings.js";
 
@@ -19,7 +20,10 @@ export async function setUpDatabase(options: InitOptions): Promise<void> {
     throw new SyncError("CLIENT_ID_INVALID", `Client id ${JSON.stringify(options.clientId)}: ${problem}`);
   const config = resolveConfig(options.config);
   const { db, path, owned } = openDatabase(options.database);
+  // Nothing may sync this database while its settings change.
+  let lock: DatabaseLock | undefined;
   try {
+    if (path) lock = await lockDatabase(path);
     const transport = options.transport ?? new FolderTransport(options.folder);
     let existing: Settings | undefined;
     try {
@@ -83,5 +87,6 @@ export async function setUpDatabase(options: InitOptions): Promise<void> {
     }
   } finally {
     if (owned) db.close();
+    await lock?.release();
   }
 }
