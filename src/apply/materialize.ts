@@ -234,6 +234,7 @@ export class Materializer {
       for (const u of inTable) this.rows.park(entity, before.get(u)!.id!, u);
 
     const taken = new Set<string>();
+    const fresh = new Set<string>();
     const after = new Map<string, number>();
     for (const c of candidates) {
       const t = target.get(c.uuid)!;
@@ -256,6 +257,7 @@ export class Materializer {
         continue;
       }
       after.set(c.uuid, this.rows.insert(entity, c.uuid, c.reg, c.payload, c.parentIds));
+      fresh.add(c.uuid);
     }
     for (const c of candidates) {
       const t = target.get(c.uuid)!;
@@ -301,17 +303,26 @@ export class Materializer {
         );
       }
     }
-    if (changed.size > 0) this.refreshDependents(name, [...changed], false);
+    if (changed.size > 0) this.refreshDependents(name, [...changed], false, fresh);
   }
 
   /** Re-shows the children and links that reference these rows (their place may have changed). */
-  refreshDependents(table: string, uuids: readonly string[], childrenOnly: boolean): void {
+  refreshDependents(
+    table: string,
+    uuids: readonly string[],
+    childrenOnly: boolean,
+    fresh: ReadonlySet<string> = new Set(),
+  ): void {
     for (const u of uuids) {
-      for (const d of this.stmt.dependents!.all(table, u) as Array<{ entity: string; uuid: string }>) {
+      const dependents = this.stmt.dependents!.all(table, u) as Array<{ entity: string; uuid: string }>;
+      for (const d of dependents) {
         const e = this.config.entities.get(d.entity);
         if (e?.kind === "rows") this.materialize(d.entity, d.uuid);
       }
       if (childrenOnly) continue;
+      // A row just inserted under a new id has no link rows yet; with no register referencing it or a twin,
+      // it has none to show either (the common case of a plain create: no queries wasted on it).
+      if (fresh.has(u) && dependents.length === 0 && this.stmt.shadowedBy!.get(table, u) === undefined) continue;
       const r = this.resolve(table, u);
       if (r.kind !== "shown") continue;
       for (const l of this.config.linkEntities) {
