@@ -322,7 +322,8 @@ export class Materializer {
       if (childrenOnly) continue;
       // A row just inserted under a new id has no link rows yet; with no register referencing it or a twin,
       // it has none to show either (the common case of a plain create: no queries wasted on it).
-      if (fresh.has(u) && dependents.length === 0 && this.stmt.shadowedBy!.get(table, u) === undefined) continue;
+      if (fresh.has(u) && dependents.length === 0 && this.stmt.shadowedBy!.get(table, u) === undefined)
+        continue;
       const r = this.resolve(table, u);
       if (r.kind !== "shown") continue;
       for (const l of this.config.linkEntities) {

@@ -1,13 +1,21 @@
 // Checks a peer's change line against the config before anything of its file is applied
 // (DESIGN section 3: unknown entity, bad timestamp, uuid mismatch, schema mismatch). Pure.
 import type { ChangeLine, FileProblem } from "../changeset/format.js";
-import { parseTimestamp } from "../changeset/timestamp.js";
+import { parseTimestamp, quote } from "../changeset/timestamp.js";
 import type { ResolvedConfig } from "../config/schema.js";
 
 const ROW_OPS = new Set(["create", "update", "delete"]);
 const LINK_OPS = new Set(["link", "unlink"]);
 
-export function validateChange(config: ResolvedConfig, c: ChangeLine, line: number): FileProblem | undefined {
+/** Per row table, the synced columns the app's table declares NOT NULL (a null there can never be shown). */
+export type NotNullColumns = ReadonlyMap<string, ReadonlySet<string>>;
+
+export function validateChange(
+  config: ResolvedConfig,
+  c: ChangeLine,
+  line: number,
+  notNull: NotNullColumns = new Map(),
+): FileProblem | undefined {
   const entity = config.entities.get(c.entity);
   const bad = (code: FileProblem["code"], message: string): FileProblem => ({
     kind: "bad",
@@ -28,7 +36,7 @@ export function validateChange(config: ResolvedConfig, c: ChangeLine, line: numb
   if (entity.kind === "rows") {
     if (!ROW_OPS.has(c.op)) return bad("WRONG_OP", `op ${c.op} is not a row operation on ${c.entity}`);
     if (c.payload.uuid !== c.uuid)
-      return bad("UUID_MISMATCH", `payload uuid differs from the line's uuid ${c.uuid}`);
+      return bad("UUID_MISMATCH", `payload uuid differs from the line's uuid ${quote(c.uuid)}`);
     for (const col of entity.columns) {
       if (!Object.hasOwn(c.payload, col) && !Object.hasOwn(entity.defaults, col))
         return bad(
@@ -36,6 +44,19 @@ export function validateChange(config: ResolvedConfig, c: ChangeLine, line: numb
           `schema mismatch: ${c.entity}.${col} is missing from the payload and has no default in the config`,
         );
     }
+    const required = notNull.get(entity.name);
+    for (const col of entity.columns)
+      if (c.payload[col] === null && required?.has(col))
+        return bad("INVALID_LINE", `${c.entity}.${col} is null, but the table declares it NOT NULL`);
+    const bookkeeping: Array<[string, (v: unknown) => boolean, string]> = [
+      ["last_modified", (v) => typeof v === "string", "a timestamp string"],
+      ["version", (v) => Number.isInteger(v), "an integer"],
+      ["client_id", (v) => typeof v === "string", "a string"],
+      ["deleted", (v) => v === 0 || v === 1, "0 or 1"],
+    ];
+    for (const [key, ok, what] of bookkeeping)
+      if (Object.hasOwn(c.payload, key) && !ok(c.payload[key]))
+        return bad("INVALID_LINE", `payload ${key} must be ${what}, not ${quote(String(c.payload[key]))}`);
     for (const p of entity.parents) {
       const v = c.payload[p.wireKey];
       if (v !== null && typeof v !== "string")
@@ -54,6 +75,6 @@ export function validateChange(config: ResolvedConfig, c: ChangeLine, line: numb
       "INVALID_LINE",
       `link payload needs ${entity.left.wireKey} and ${entity.right.wireKey} as uuids`,
     );
-  if (c.uuid !== `${l}_${r}`) return bad("UUID_MISMATCH", `link uuid must be ${l}_${r}`);
+  if (c.uuid !== `${l}_${r}`) return bad("UUID_MISMATCH", `link uuid must be ${quote(`${l}_${r}`)}`);
   return undefined;
 }

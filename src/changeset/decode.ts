@@ -16,6 +16,7 @@ import {
   trailerSchema,
 } from "./format.js";
 import { type ByteSource, splitLines } from "./line-splitter.js";
+import { quote } from "./timestamp.js";
 
 export type { ByteSource } from "./line-splitter.js";
 
@@ -119,7 +120,7 @@ export async function scanChangeset(
     } else if (parsed.data.client !== expect.client) {
       markBad(
         "HEADER_CLIENT_MISMATCH",
-        `the header names client "${parsed.data.client}" but the file name says "${expect.client}"`,
+        `the header names client ${quote(parsed.data.client)} but the file name says "${expect.client}"`,
         1,
       );
     } else if (parsed.data.seq !== expect.seq) {
@@ -144,7 +145,7 @@ export async function scanChangeset(
     if (parsed.data.client !== header.client) {
       markBad(
         "CHANGE_CLIENT_MISMATCH",
-        `the change names client "${parsed.data.client}" but the file belongs to "${header.client}"`,
+        `the change names client ${quote(parsed.data.client)} but the file belongs to "${header.client}"`,
         at,
       );
       return;

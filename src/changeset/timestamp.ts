@@ -4,6 +4,12 @@
 const ISO_RE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:?\d{2})$/;
 const SQLITE_RE = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?$/;
 
+/** Shows text from a file in a message: quoted, escaped, and cut short. */
+export function quote(text: string, max = 80): string {
+  const q = JSON.stringify(text);
+  return q.length > max ? `${q.slice(0, max)}…"` : q;
+}
+
 /** Microseconds since the epoch. */
 export type Micros = number;
 
@@ -38,8 +44,11 @@ export function parseTimestamp(text: string): Micros | undefined {
     number,
   ];
   if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return undefined;
-  const ms = Date.UTC(year, month - 1, day, hour, minute, second);
-  const check = new Date(ms);
+  // setUTCFullYear, not Date.UTC: Date.UTC reads years 0-99 as 1900-1999.
+  const check = new Date(0);
+  check.setUTCFullYear(year, month - 1, day);
+  check.setUTCHours(hour, minute, second, 0);
+  const ms = check.getTime();
   if (check.getUTCDate() !== day || check.getUTCMonth() !== month - 1) return undefined;
   const fraction = (m[7] ?? "").padEnd(6, "0").slice(0, 6);
   return (ms - offsetMinutes * 60_000) * 1000 + Number(fraction);

@@ -103,12 +103,21 @@ export function requireFlag(command: string, values: FlagValues, name: string, p
   return v;
 }
 
-/** A positive number flag, or `fallback` when absent. */
-export function numberFlag(command: string, values: FlagValues, name: string, fallback: number): number {
+/** A positive number flag (a whole one when `integer`), or `fallback` when absent. */
+export function numberFlag(
+  command: string,
+  values: FlagValues,
+  name: string,
+  fallback: number,
+  integer = false,
+): number {
   const v = stringFlag(values, name);
   if (v === undefined) return fallback;
   const n = Number(v);
-  if (v.trim() === "" || !Number.isFinite(n) || n <= 0)
-    throw new UsageError(`--${name} must be a positive number, got ${JSON.stringify(v)}.`, command);
+  if (v.trim() === "" || !Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n)))
+    throw new UsageError(
+      `--${name} must be a positive ${integer ? "whole " : ""}number, got ${JSON.stringify(v)}.`,
+      command,
+    );
   return n;
 }

@@ -31,7 +31,7 @@ function lines(c: ConflictRecord): string[] {
 
 async function run(values: FlagValues): Promise<number> {
   const file = databasePath("conflicts", values);
-  const limit = Math.floor(numberFlag("conflicts", values, "limit", 100));
+  const limit = numberFlag("conflicts", values, "limit", 100, true);
   const { sync, close } = await openReadOnly(file);
   try {
     const records = sync.conflicts(limit);

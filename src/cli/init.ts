@@ -17,7 +17,7 @@ import { clientIdProblem } from "../transport/names.js";
 import { type FlagValues, requireFlag, stringFlag, UsageError } from "./args.js";
 import { type Command, EXIT, EXIT_LOCKED_LINE, EXIT_USAGE_LINE } from "./command.js";
 import { out, plural } from "./format.js";
-import { databasePath, openLocked } from "./open.js";
+import { databasePath, explainOpenError, openLocked } from "./open.js";
 
 /** A readable, unique client id: the host name as a slug plus a random suffix. */
 export function defaultClientId(host = hostname()): string {
@@ -87,36 +87,37 @@ function checkFolderWritable(folder: string): boolean {
 function prepareSchema(file: string, config: ResolvedConfig, preset: boolean): boolean {
   const db = new BetterSqlite3(file) as unknown as Database;
   try {
-    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Array<{
-      name: string;
-    }>;
-    let created = false;
-    if (preset && tables.length === 0) {
-      db.pragma("journal_mode = WAL");
-      db.exec(MEDIA_SCHEMA_SQL);
-      created = true;
-    }
-    const have = new Set(
-      (
-        db.prepare("SELECT lower(name) AS n FROM sqlite_master WHERE type = 'table'").all() as Array<{
-          n: string;
-        }>
-      ).map((r) => r.n),
-    );
-    const missing = [...config.entities.keys()].filter((t) => !have.has(t.toLowerCase()));
-    if (missing.length > 0)
-      throw new SyncError(
-        "SCHEMA_MISMATCH",
-        `${file} has no table ${missing.join(", ")}, which the sync config names. ${
-          preset
-            ? "--preset media creates its schema only on a new or empty database; create the tables (or use --config FILE for your own schema)."
-            : "Create the tables first, or fix the config."
-        }`,
-      );
-    return created;
+    return createAndCheck(db, file, config, preset);
+  } catch (error) {
+    throw explainOpenError(error, file);
   } finally {
     db.close();
   }
+}
+
+function createAndCheck(db: Database, file: string, config: ResolvedConfig, preset: boolean): boolean {
+  const tableNames = () =>
+    (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Array<{ name: string }>).map(
+      (r) => r.name.toLowerCase(),
+    );
+  let created = false;
+  if (preset && tableNames().length === 0) {
+    db.pragma("journal_mode = WAL");
+    db.exec(MEDIA_SCHEMA_SQL);
+    created = true;
+  }
+  const have = new Set(tableNames());
+  const missing = [...config.entities.keys()].filter((t) => !have.has(t.toLowerCase()));
+  if (missing.length > 0)
+    throw new SyncError(
+      "SCHEMA_MISMATCH",
+      `${file} has no table ${missing.join(", ")}, which the sync config names. ${
+        preset
+          ? "--preset media creates its schema only on a new or empty database; create the tables (or use --config FILE for your own schema)."
+          : "Create the tables first, or fix the config."
+      }`,
+    );
+  return created;
 }
 
 /**
@@ -268,7 +269,8 @@ export const initCommand: Command = {
     "0  set up",
     "1  the folder cannot be written, the client id has files in the folder (use another id),",
     "   the database syncs with another folder or id (use --force), or another error",
-    `${EXIT_USAGE_LINE}; a client id that breaks the naming rule; an invalid config`,
+    EXIT_USAGE_LINE,
+    "   also: a client id that breaks the naming rule, a config file that is not a valid config",
     EXIT_LOCKED_LINE,
   ],
   run,

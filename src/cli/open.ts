@@ -23,12 +23,17 @@ export function databasePath(command: string, values: FlagValues, mustExist = tr
   return file;
 }
 
-function notInitialized(error: unknown, file: string): unknown {
+/** Errors from opening the database, reworded to name the file (SQLite's own messages do not). */
+export function explainOpenError(error: unknown, file: string): unknown {
   if (error instanceof SyncError && error.code === "NOT_INITIALIZED")
     return new SyncError(
       "NOT_INITIALIZED",
       `${file} is not set up for sync. Run \`folder-sync init --db ${file} --folder DIR\` first.`,
     );
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === "SQLITE_NOTADB") return new Error(`${file} is not a SQLite database.`, { cause: error });
+  if (typeof code === "string" && code.startsWith("SQLITE_"))
+    return new Error(`${file}: ${(error as Error).message}`, { cause: error });
   return error;
 }
 
@@ -36,7 +41,7 @@ export async function openLocked(file: string, options: Omit<OpenOptions, "datab
   try {
     return await SyncManager.open({ ...options, database: file });
   } catch (error) {
-    throw notInitialized(error, file);
+    throw explainOpenError(error, file);
   }
 }
 
@@ -46,7 +51,12 @@ export interface ReadOnlySync {
 }
 
 export async function openReadOnly(file: string): Promise<ReadOnlySync> {
-  const db = new BetterSqlite3(file, { fileMustExist: true }) as unknown as Database;
+  let db: Database;
+  try {
+    db = new BetterSqlite3(file, { fileMustExist: true }) as unknown as Database;
+  } catch (error) {
+    throw explainOpenError(error, file);
+  }
   try {
     db.pragma("busy_timeout = 10000");
     db.pragma("query_only = ON");
@@ -60,6 +70,6 @@ export async function openReadOnly(file: string): Promise<ReadOnlySync> {
     };
   } catch (error) {
     db.close();
-    throw notInitialized(error, file);
+    throw explainOpenError(error, file);
   }
 }

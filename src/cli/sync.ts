@@ -4,7 +4,7 @@
 import type { SyncManager } from "../sync/sync-manager.js";
 import type { FlagValues } from "./args.js";
 import { type Command, EXIT, EXIT_LOCKED_LINE, EXIT_USAGE_LINE } from "./command.js";
-import { detailLines, out, summaryLine } from "./format.js";
+import { detailLines, out, plural, summaryLine } from "./format.js";
 import { databasePath, openLocked } from "./open.js";
 
 /** Progress appears once a pass has applied this many changes: small passes print only the summary. */
@@ -20,7 +20,7 @@ export function trackProgress(sync: SyncManager, stream: NodeJS.WriteStream = pr
     total += changes;
     files++;
     if (total < PROGRESS_THRESHOLD) return;
-    const text = `applying: ${total.toLocaleString("en-US")} changes from ${files} files (last: ${client} #${seq})`;
+    const text = `applying: ${total.toLocaleString("en-US")} changes from ${plural(files, "file")} (last: ${client} #${seq})`;
     if (stream.isTTY) {
       stream.write(`\r${text.slice(0, (stream.columns ?? 80) - 1)}\x1b[K`);
       shown = true;

@@ -28,6 +28,17 @@ export interface IngestContext {
   readonly dryRun?: boolean;
 }
 
+const WAIT_ACTIONS: Record<WaitReason, (client: string, seq: number) => string> = {
+  gap: (c, n) =>
+    `Nothing to do yet: the sync service has not delivered ${c}'s file ${n}. If it never comes, run \`folder-sync sync\` on ${c}'s device: a client republishes its own lost files.`,
+  incomplete: () =>
+    "Nothing to do yet: the file is still arriving, or was cut short (a stick pulled mid-copy). It is checked again on every pass; copy it again if it stays cut.",
+  "not-regular": () =>
+    "The file is not downloaded to this device yet (a cloud placeholder) or is not a regular file. Make the sync folder available offline on this device.",
+  unreadable: () =>
+    "Check that the folder's storage is online and readable by this user; the file is retried on every pass.",
+};
+
 const STOP_ACTIONS: Record<StopReason, string> = {
   corrupt:
     "The file's checksum does not match: it was damaged in transit or on disk. If the sync service still delivers it, wait; otherwise ask the peer to run `folder-sync doctor` (its own copy is republished when missing or cut short).",
@@ -36,6 +47,8 @@ const STOP_ACTIONS: Record<StopReason, string> = {
     "Two databases are writing as this client (a copied database or a restored backup). Give one copy a new client id (`folder-sync init --client-id NEW --force`) and re-export its changes; see `folder-sync doctor`.",
   "copied-database":
     "Another database writes under this client id. Give one copy a new client id and re-export its unpublished changes; see `folder-sync doctor`.",
+  "apply-failed":
+    "This database's tables do not accept the change (a constraint or column the sync config does not describe). Compare the table with the other clients' schema; `folder-sync doctor` shows the details. The stream resumes when the file or the schema changes.",
   "changed-while-applying":
     "The file changed after part of it was applied. Make sure only its owner writes it; see `folder-sync doctor`.",
 };
@@ -64,7 +77,7 @@ export async function ingestPeer(
     ...extra,
   });
   const wait = (seq: number, reason: WaitReason, detail: string) =>
-    report({ state: "waiting", waiting: { seq, reason, detail } });
+    report({ state: "waiting", waiting: { seq, reason, detail, action: WAIT_ACTIONS[reason](client, seq) } });
   const stop = (reason: StopReason, p: Omit<StreamProblem, "action">) =>
     report({ state: "stopped", stopped: { ...p, reason, action: STOP_ACTIONS[reason] } });
   const maxSeq = Math.max(0, ...files.keys());
@@ -81,7 +94,8 @@ export async function ingestPeer(
       return wait(seq, "not-regular", `${file} is not a regular file (a placeholder not yet downloaded?)`);
     let bytes: Uint8Array | undefined;
     let scan: ScanResult;
-    const validate = (c: ChangeLine, line: number) => validateChange(replica.config, c, line);
+    const validate = (c: ChangeLine, line: number) =>
+      validateChange(replica.config, c, line, replica.notNull);
     try {
       if (entry.size <= (ctx.wholeFileLimit ?? WHOLE_FILE_LIMIT)) {
         bytes = await ctx.transport.read(entry.name);
@@ -163,17 +177,34 @@ export async function ingestPeer(
       cursor = result;
       appliedChanges += batch.length;
     };
+    // A change the database refuses (a constraint the config does not know of) stops this stream only.
+    let refused: Error | undefined;
+    const tryCommit = (batch: ChangeLine[], final: boolean, endOffset: number): boolean => {
+      try {
+        commit(batch, final, endOffset);
+        return true;
+      } catch (error) {
+        refused = error as Error;
+        return false;
+      }
+    };
+    const refusedReport = () =>
+      stop("apply-failed", {
+        file,
+        code: "APPLY_FAILED",
+        message: `${file}: this database refused a change of it (${refused?.message}); nothing of that batch was applied`,
+      });
     try {
       for await (const batch of batches) {
-        if (held) commit(held.changes, false, held.endOffset);
+        if (held && !tryCommit(held.changes, false, held.endOffset)) return refusedReport();
         held = batch;
       }
     } catch (error) {
       // What was read before the failure is kept: the held batch is a whole number of valid lines.
-      if (held) commit(held.changes, false, held.endOffset);
+      if (held && !tryCommit(held.changes, false, held.endOffset)) return refusedReport();
       return wait(seq, "unreadable", `${file} could not be read to the end: ${(error as Error).message}`);
     }
-    commit(held?.changes ?? [], true, held?.endOffset ?? 0);
+    if (!tryCommit(held?.changes ?? [], true, held?.endOffset ?? 0)) return refusedReport();
     appliedFiles++;
     ctx.onApplied?.(client, seq, appliedChanges - appliedBefore);
   }

@@ -8,9 +8,9 @@ import { FolderTransport } from "../transport/folder-transport.js";
 import { clientIdProblem } from "../transport/names.js";
 import { adoptExistingRows, readOwnFiles, recordAdoptedFiles } from "./adopt.js";
 import { SyncError } from "./errors.js";
+import { type DatabaseLock, lockDatabase } from "./lock.js";
 import { type InitOptions, openDatabase } from "./options.js";
 import { divergencePoint, relabelForNewClient } from "./rename-client.js";
-import { type DatabaseLock, lockDatabase } from "./lock.js";
 import { Replica } from "./replica.js";
 import { readSettings, type Settings, writeSettings } from "./settings.js";
 

@@ -7,8 +7,9 @@ import { lastWriterWins } from "../apply/last-writer-wins.js";
 import { Materializer } from "../apply/materialize.js";
 import { RegisterStore } from "../apply/registers.js";
 import type { ConflictResolver } from "../apply/resolver.js";
+import type { NotNullColumns } from "../apply/validate.js";
 import { type CaptureResult, Capturer } from "../capture/capture.js";
-import type { ResolvedConfig } from "../config/schema.js";
+import { q, type ResolvedConfig } from "../config/schema.js";
 import type { Database } from "../db.js";
 
 export class Replica {
@@ -17,6 +18,8 @@ export class Replica {
   readonly conflicts: ConflictLog;
   readonly capturer: Capturer;
   readonly applier: ChangeApplier;
+  /** Synced columns the app's tables declare NOT NULL: a peer's null there is a bad line, not a failed apply. */
+  readonly notNull: NotNullColumns;
 
   constructor(
     readonly db: Database,
@@ -26,6 +29,18 @@ export class Replica {
     resolver: ConflictResolver = lastWriterWins,
   ) {
     this.registers = new RegisterStore(db);
+    const notNull = new Map<string, Set<string>>();
+    for (const e of config.rowEntities) {
+      const info = db.prepare(`PRAGMA table_info(${q(e.name)})`).all() as Array<{
+        name: string;
+        notnull: number;
+      }>;
+      notNull.set(
+        e.name,
+        new Set(info.filter((c) => c.notnull === 1 && e.columns.includes(c.name)).map((c) => c.name)),
+      );
+    }
+    this.notNull = notNull;
     this.conflicts = new ConflictLog(db, now);
     this.materializer = new Materializer(db, config, this.registers, this.conflicts);
     this.capturer = new Capturer(db, config, this.registers, this.materializer, clientId);

@@ -2,7 +2,13 @@
 // not exceptions.
 
 export type WaitReason = "gap" | "incomplete" | "not-regular" | "unreadable";
-export type StopReason = "corrupt" | "bad" | "chain-broken" | "copied-database" | "changed-while-applying";
+export type StopReason =
+  | "corrupt"
+  | "bad"
+  | "chain-broken"
+  | "copied-database"
+  | "changed-while-applying"
+  | "apply-failed";
 
 export interface StreamProblem {
   /** The file at fault, relative to the folder, e.g. `changes/bob-000000000004.ndjson`. */
@@ -26,7 +32,13 @@ export interface PeerReport {
   readonly appliedChanges: number;
   readonly lost: number;
   readonly duplicates: number;
-  readonly waiting?: { readonly seq: number; readonly reason: WaitReason; readonly detail: string };
+  readonly waiting?: {
+    readonly seq: number;
+    readonly reason: WaitReason;
+    readonly detail: string;
+    /** What to do, if anything (waiting is normal operation). */
+    readonly action: string;
+  };
   readonly stopped?: StreamProblem & { readonly reason: StopReason };
 }
 

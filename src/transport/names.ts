@@ -119,7 +119,7 @@ const OS_NAMES = new Set([
 ]);
 
 const SYNC_INTERNAL =
-  /^(?:\.stfolder|\.stignore|\.stversions|\.dropbox|\.dropbox\.attr|\.dropbox\.cache|\.tmp\.drive(?:down|up)load|\.sync_.*\.db.*|\.csync_journal\.db.*|\.(?:owncloud|nextcloud)sync\.log.*)$/i;
+  /^(?:\.stfolder|\.stignore|\.stversions|\.dropbox|\.dropbox\.attr|\.dropbox\.cache|\.tmp\.drive(?:down|up)load|\.?_?\.sync_.*\.db.*|\._sync_.*\.db.*|\.csync_journal\.db.*|\.(?:owncloud|nextcloud)sync\.log.*)$/i;
 
 /** A valid changeset base (`<client>-<seq12>`) at the start of `name`, and the rest. */
 function splitValidBase(name: string): { rest: string } | undefined {
@@ -153,8 +153,18 @@ function classifyCopy(name: string): string | undefined {
  */
 export function classifyJunk(name: string): string {
   const lower = name.toLowerCase();
-  if (name.startsWith("._") || OS_NAMES.has(lower)) return "os";
+  // Before the AppleDouble test: Nextcloud's journal is "._sync_*.db".
   if (SYNC_INTERNAL.test(name)) return "sync-internal";
+  if (name.startsWith("._") || OS_NAMES.has(lower) || /^\.trash-\d+$/.test(lower)) return "os";
+  if (/\.(?:owncloud|nextcloud)$/i.test(name)) return "cloud-placeholder";
+  // Editors: vim swap files and backups, LibreOffice and Office lock files.
+  if (
+    /^\..*\.sw[a-p]$/s.test(name) ||
+    name.endsWith("~") ||
+    /^\.~lock\..*#$/s.test(name) ||
+    name.startsWith("~$")
+  )
+    return "editor";
   if (/^\.syncthing\..*\.tmp$/s.test(name) || /^~syncthing~.*\.tmp$/s.test(name)) return "syncthing-temp";
   if (name.includes(".sync-conflict-")) return "syncthing-conflict";
   if (TEMP_NAME.test(name)) return "our-temp";
