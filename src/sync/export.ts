@@ -4,6 +4,7 @@
 // so a crash between rename and commit fast-forwards instead of duplicating or leaving a gap.
 import { createHash } from "node:crypto";
 import { getMetaNumber, setMeta } from "../apply/library-tables.js";
+import { scanChangeset } from "../changeset/decode.js";
 import { encodeChangeset } from "../changeset/encode.js";
 import { type ChangeLine, MAX_FILE_BYTES, MAX_FILE_CHANGES } from "../changeset/format.js";
 import { changeFileName } from "../transport/names.js";
@@ -117,7 +118,10 @@ export async function exportPass(ctx: ExportContext, listing: Listing): Promise<
       const expected = encodeRecorded(rec).bytes;
       const cutShort =
         bytes.length < expected.length && Buffer.from(expected.subarray(0, bytes.length)).equals(bytes);
-      if (!cutShort)
+      // A copy that is not a valid file at all (a flipped byte, a cut) is damage, not another database's
+      // work: our bytes replace it. Only a valid file we did not write means a copied database.
+      const damaged = !(await scanChangeset(bytes, { client: me, seq: rec.seq })).ok;
+      if (!cutShort && !damaged)
         return stop(
           rec.seq,
           `changes/${name} in the folder is not the file this database published as ${me} #${rec.seq} (sha256 ${hash}, expected ${rec.sha256})`,

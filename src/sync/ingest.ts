@@ -22,6 +22,7 @@ export interface IngestContext {
   readonly cursors: CursorStore;
   readonly warnings: string[];
   readonly onApplied?: (client: string, seq: number, changes: number) => void;
+  readonly onBatch?: (client: string, seq: number, changes: number) => void;
   readonly wholeFileLimit?: number;
   readonly batchSize?: number;
   /** Check files without applying them (status, doctor): a file that would apply counts as `ready`. */
@@ -176,6 +177,7 @@ export async function ingestPeer(
       ctx.warnings.push(...warnings);
       cursor = result;
       appliedChanges += batch.length;
+      ctx.onBatch?.(client, seq, batch.length);
     };
     // A change the database refuses (a constraint the config does not know of) stops this stream only.
     let refused: Error | undefined;

@@ -31,11 +31,12 @@ export async function setUpDatabase(options: InitOptions): Promise<void> {
     } catch {
       existing = undefined;
     }
-    const marker = await transport.ensureMarker({ format: 1, id: randomBytes(12).toString("hex") });
+    // Refusals come before anything is written to the folder (a mistyped --folder gets no marker).
+    const current = await transport.readMarker();
     if (
       existing &&
       !options.force &&
-      (existing.folderId !== marker.id || existing.clientId !== options.clientId)
+      (existing.folderId !== current?.id || existing.clientId !== options.clientId)
     )
       throw new SyncError(
         "ALREADY_INITIALIZED",
@@ -43,6 +44,7 @@ export async function setUpDatabase(options: InitOptions): Promise<void> {
       );
     const listing = await transport.list();
     const own = listing.files.filter((f) => f.client === options.clientId);
+    await transport.checkWritable();
     if (own.length > 0 && !options.force && !existing)
       throw new SyncError(
         "CLIENT_ID_IN_USE",
@@ -54,6 +56,8 @@ export async function setUpDatabase(options: InitOptions): Promise<void> {
         "CLIENT_ID_IN_USE",
         `Client id ${options.clientId} already has ${own.length} file(s) in ${transport.location}. Choose an id no database has used in this folder.`,
       );
+    const marker =
+      current ?? (await transport.ensureMarker({ format: 1, id: randomBytes(12).toString("hex") }));
     const adopted =
       own.length > 0 && options.force && !existing ? await readOwnFiles(transport, options.clientId) : [];
     // A copy taking a new id re-exports what the folder does not hold as it published it.

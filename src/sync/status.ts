@@ -18,6 +18,8 @@ export interface PeerStatus {
   readonly lastAppliedAt: string | null;
   readonly newestChangeAt: string | null;
   readonly state: PeerReport["state"] | "unknown";
+  /** Files checked and ready to apply (from an inspect() report). */
+  readonly ready: number;
   readonly waiting?: PeerReport["waiting"];
   readonly stopped?: PeerReport["stopped"];
   readonly clockSkewWarning?: string;
@@ -77,6 +79,7 @@ export function buildStatus(
       lastAppliedAt: c.last_applied_at,
       newestChangeAt: newestMs === null ? null : new Date(newestMs).toISOString(),
       state: r?.state ?? "unknown",
+      ready: r?.ready ?? 0,
       ...(r?.waiting ? { waiting: r.waiting } : {}),
       ...(r?.stopped ? { stopped: r.stopped } : {}),
       ...(ahead > SKEW_WARNING_MS
@@ -94,6 +97,7 @@ export function buildStatus(
       lastAppliedAt: null,
       newestChangeAt: null,
       state: r.state,
+      ready: r.ready,
       ...(r.waiting ? { waiting: r.waiting } : {}),
       ...(r.stopped ? { stopped: r.stopped } : {}),
     });

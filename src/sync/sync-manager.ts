@@ -7,6 +7,7 @@ import { getMetaNumber } from "../apply/library-tables.js";
 import { createHybridClock, type HybridClock } from "../capture/clock.js";
 import type { Database } from "../db.js";
 import { FolderTransport } from "../transport/folder-transport.js";
+import { isOwnTempFile } from "../transport/names.js";
 import type { ChangeFileEntry, SyncTransport, Unsubscribe } from "../transport/transport.js";
 import { CursorStore } from "./cursors.js";
 import { SyncError, TransportError } from "./errors.js";
@@ -16,7 +17,7 @@ import { setUpDatabase } from "./init.js";
 import { type DatabaseLock, lockDatabase, Mutex } from "./lock.js";
 import { type InitOptions, type OpenOptions, openDatabase } from "./options.js";
 import { Replica } from "./replica.js";
-import type { PeerReport, StreamProblem, SyncReport } from "./report.js";
+import type { PeerReport, StreamProblem, SyncReport, WaitReason } from "./report.js";
 import { readSettings, type Settings } from "./settings.js";
 
 export type { InitOptions, OpenOptions } from "./options.js";
@@ -27,7 +28,9 @@ export interface SyncEvents {
   applied: [{ client: string; seq: number; changes: number }];
   exported: [{ files: readonly string[]; changes: number }];
   conflict: [{ count: number }];
-  waiting: [{ client: string; seq: number; reason: string; detail: string }];
+  waiting: [{ client: string; seq: number; reason: WaitReason; detail: string; action: string }];
+  /** A batch of a file was applied (a large file is applied in several). */
+  progress: [{ client: string; seq: number; changes: number }];
   stopped: [{ client: string; problem: StreamProblem }];
   paused: [{ reason: string }];
   resumed: [];
@@ -49,7 +52,6 @@ export class SyncManager extends EventEmitter<SyncEvents> {
   private readonly cursors: CursorStore;
   private lastReport: SyncReport | undefined;
   private closed = false;
-  private cleanedTemp = false;
   private watching: { stop: () => Promise<void> } | undefined;
   private watcherFailed: string | undefined;
 
@@ -119,11 +121,13 @@ export class SyncManager extends EventEmitter<SyncEvents> {
   private async pass(dryRun: boolean): Promise<SyncReport> {
     if (this.closed) throw new SyncError("CLOSED", "This SyncManager is closed.");
     await this.checkMarker();
-    if (!this.cleanedTemp && !dryRun) {
+    let listing = await this.transport.list();
+    // Under the lock no publish of ours is under way: any temp file of ours is left from an interrupted one
+    // (a crash, a pulled stick).
+    if (!dryRun && listing.junk.some((j) => isOwnTempFile(j.name, this.clientId))) {
       await this.transport.removeOwnTempFiles(this.clientId);
-      this.cleanedTemp = true;
+      listing = await this.transport.list();
     }
-    const listing = await this.transport.list();
     const byPeer = new Map<string, Map<number, ChangeFileEntry>>();
     for (const f of listing.files) {
       if (f.client === this.clientId) continue;
@@ -142,6 +146,8 @@ export class SyncManager extends EventEmitter<SyncEvents> {
       dryRun,
       onApplied: (client: string, seq: number, changes: number) =>
         this.emit("applied", { client, seq, changes }),
+      onBatch: (client: string, seq: number, changes: number) =>
+        this.emit("progress", { client, seq, changes }),
       ...(this.options.wholeFileLimit !== undefined ? { wholeFileLimit: this.options.wholeFileLimit } : {}),
       ...(this.options.batchSize !== undefined ? { batchSize: this.options.batchSize } : {}),
     };
@@ -164,6 +170,7 @@ export class SyncManager extends EventEmitter<SyncEvents> {
       listing,
     );
     if (exp.files.length > 0) this.emit("exported", { files: exp.files, changes: exp.exportedChanges });
+    if (exp.stopped && !dryRun) this.emit("stopped", { client: this.clientId, problem: exp.stopped });
     const conflicts = this.replica.conflicts.count() - conflictsBefore;
     if (conflicts > 0) this.emit("conflict", { count: conflicts });
     const report: SyncReport = {
@@ -185,7 +192,18 @@ export class SyncManager extends EventEmitter<SyncEvents> {
   }
 
   private async checkMarker(): Promise<void> {
-    const marker = await this.transport.readMarker();
+    let marker: Awaited<ReturnType<SyncTransport["readMarker"]>>;
+    try {
+      marker = await this.transport.readMarker();
+    } catch (error) {
+      // A dead mount (a stick yanked before the system noticed) cannot be read at all: treat it as absent.
+      if ((error as SyncError).code !== "TRANSPORT_FAILED") throw error;
+      throw new TransportError(
+        "FOLDER_MARKER_MISSING",
+        `${this.transport.location} cannot be read (${(error as Error).message}): the drive or share is gone. Nothing was read or written.`,
+        { cause: error },
+      );
+    }
     if (!marker)
       throw new TransportError(
         "FOLDER_MARKER_MISSING",

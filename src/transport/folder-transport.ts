@@ -221,7 +221,16 @@ export class FolderTransport implements SyncTransport {
     const iterator = chunks[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
     try {
       for (;;) {
-        const step = await withTimeout(iterator.next(), this.#readTimeoutMs, () => this.#timeoutError(file));
+        let step: IteratorResult<Buffer>;
+        try {
+          step = await withTimeout(iterator.next(), this.#readTimeoutMs, () => this.#timeoutError(file));
+        } catch (error) {
+          if (error instanceof TransportError) throw error;
+          throw fail(
+            `Cannot read ${file}: ${(error as Error).message}. Is the folder's drive still there?`,
+            error,
+          );
+        }
         if (step.done === true) return;
         yield step.value;
       }
@@ -249,6 +258,25 @@ export class FolderTransport implements SyncTransport {
         `Could not publish ${target}: ${(error as Error).message}. Check that the folder is writable and has space; ` +
           "the next sync retries.",
         error,
+      );
+    }
+  }
+
+  async checkWritable(): Promise<void> {
+    const probe = path.join(
+      this.location,
+      CHANGES_DIR,
+      `.folder-sync-write-test.${randomBytes(6).toString("hex")}.tmp`,
+    );
+    try {
+      await this.#ensureChangesDir();
+      await this.#writeSynced(probe, Buffer.from("write test\n"));
+      await unlink(probe);
+    } catch (error) {
+      throw new TransportError(
+        "FOLDER_UNWRITABLE",
+        `Cannot write in ${path.join(this.location, CHANGES_DIR)}: ${(error as Error).message}. Check the folder's permissions and that its drive is mounted read-write.`,
+        { cause: error },
       );
     }
   }
@@ -376,8 +404,14 @@ export class FolderTransport implements SyncTransport {
       const handle = await this.#openRegular(file, shown);
       try {
         return await handle.readFile();
+      } catch (error) {
+        // A drive pulled mid-read (ENOTCONN, EIO): name the file; the close below must not hide this.
+        throw fail(
+          `Cannot read ${file}: ${(error as Error).message}. Is the folder's drive still there?`,
+          error,
+        );
       } finally {
-        await handle.close();
+        await handle.close().catch(() => undefined);
       }
     })();
     work.catch(() => undefined); // still settles after a timeout; nobody listens then

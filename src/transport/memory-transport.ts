@@ -123,6 +123,14 @@ export class MemoryTransport implements SyncTransport {
     this.#put(name, bytes.slice(), true);
   }
 
+  async checkWritable(): Promise<void> {
+    if (this.#publishFailures > 0)
+      throw new TransportError(
+        "FOLDER_UNWRITABLE",
+        `Cannot write in ${this.location}: publishes are failing.`,
+      );
+  }
+
   async removeOwnTempFiles(client: string): Promise<number> {
     let removed = 0;
     for (const name of [...this.#entries.keys()]) {

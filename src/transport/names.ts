@@ -34,7 +34,15 @@ export function clientIdProblem(id: string): string | undefined {
   else if (id.length > 64) problem = `Client id ${shown} is ${id.length} characters long.`;
   else if (/[A-Z]/.test(id)) {
     // Case-folding filesystems (FAT, exFAT, APFS, NTFS) would merge "Alice" and "alice".
-    problem = `Client id ${shown} has upper-case letters (use ${JSON.stringify(id.toLowerCase())}).`;
+    const suggestion = id
+      .toLowerCase()
+      .replace(/[^a-z0-9-]+/g, "-")
+      .replace(/^-+|-+$/g, "");
+    const hint =
+      CLIENT_ID_PATTERN.test(suggestion) && !SEQ_SUFFIX.test(suggestion)
+        ? ` (use ${JSON.stringify(suggestion)})`
+        : "";
+    problem = `Client id ${shown} has upper-case letters${hint}.`;
   } else if (/[^a-z0-9-]/.test(id))
     problem = `Client id ${shown} has characters other than a-z, 0-9 and '-'.`;
   else if (id.startsWith("-") || id.endsWith("-")) problem = `Client id ${shown} starts or ends with '-'.`;

@@ -58,6 +58,8 @@ export interface SyncTransport {
    * Never leaves a partial file under `name`.
    */
   publish(name: string, bytes: Uint8Array): Promise<void>;
+  /** Throws TransportError FOLDER_UNWRITABLE, saying why, when files cannot be published here. */
+  checkWritable(): Promise<void>;
   /** Removes this client's own stale temporary files (`.<client>-<seq>.<random>.tmp`). */
   removeOwnTempFiles(client: string): Promise<number>;
   /** Starts watching; events only hint that a re-list is due. */

@@ -113,6 +113,7 @@ describe("a large file", () => {
       read: (n) => real.read(n),
       publish: (n, b) => real.publish(n, b),
       removeOwnTempFiles: (c) => real.removeOwnTempFiles(c),
+      checkWritable: () => real.checkWritable(),
       watch: (h) => real.watch(h),
       async *stream(name: string, start = 0) {
         calls++;

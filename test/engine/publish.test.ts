@@ -3,6 +3,8 @@
 // our id that we never wrote (a copied database) stops export, and peers stop that stream on a broken chain.
 import BetterSqlite3 from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
+import { encodeChangeset } from "../../src/changeset/encode.js";
+import type { ChangeLine } from "../../src/changeset/format.js";
 import type { Database } from "../../src/db.js";
 import { SyncManager } from "../../src/sync/sync-manager.js";
 import { MemoryTransport } from "../../src/transport/memory-transport.js";
@@ -73,9 +75,32 @@ describe("our own files in the folder", () => {
     expect(alice.transport.snapshot().get(name)).toEqual(bytes);
   });
 
-  it("an own file with other content stops export with the copied-database error", async () => {
+  it("a damaged own file (a flipped byte) is republished, not taken for another database's", async () => {
     const { alice, name, bytes } = await oneFile();
-    const other = new TextDecoder().decode(bytes).replace("Intro", "Other");
+    alice.transport.putRaw(name, new TextDecoder().decode(bytes).replace("Intro", "Intrx"));
+    const report = await alice.sync.synchronize();
+    expect(report.failed).toBe(false);
+    expect(report.export.republished).toEqual([name]);
+    expect(alice.transport.snapshot().get(name)).toEqual(bytes);
+  });
+
+  it("a valid own file with other content stops export with the copied-database error", async () => {
+    const { alice, name, bytes } = await oneFile();
+    // Another database writing as alice published its own valid #1.
+    const lines = new TextDecoder()
+      .decode(bytes)
+      .trimEnd()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    const header = lines[0] as { changes: [number, number]; created: string };
+    const change = {
+      ...(lines[1] as ChangeLine),
+      payload: { ...(lines[1] as ChangeLine).payload, title: "Other" },
+    };
+    const other = encodeChangeset(
+      { client: "alice", seq: 1, prev: null, changes: header.changes, created: header.created },
+      [change],
+    ).bytes;
     alice.transport.putRaw(name, other);
     cluster!.write(0, (app) => app.update("Media", "m1", "title", "Second"));
     const report = await alice.sync.synchronize();

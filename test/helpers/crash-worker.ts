@@ -145,6 +145,9 @@ class TracingTransport implements SyncTransport {
     say(`published ${name}`);
     if (this.killer.hit("publish-renamed")) die();
   }
+  checkWritable(): Promise<void> {
+    return this.inner.checkWritable();
+  }
   removeOwnTempFiles(client: string): Promise<number> {
     return this.inner.removeOwnTempFiles(client);
   }
