@@ -26,11 +26,11 @@ const schedules =
   positiveInt(process.env.SOAK_SCHEDULES, "SOAK_SCHEDULES") ??
   10_000;
 const seedText = process.env.SOAK_SEED;
-const seed = seedText ? Number(seedText) >>> 0 : (Math.random() * 2 ** 32) >>> 0;
-if (seedText && !Number.isFinite(Number(seedText))) {
+if (seedText && seedText !== "random" && !Number.isFinite(Number(seedText))) {
   process.stderr.write(`soak: SOAK_SEED must be a number, got ${JSON.stringify(seedText)}\n`);
   process.exit(2);
 }
+const seed = seedText && seedText !== "random" ? Number(seedText) >>> 0 : (Math.random() * 2 ** 32) >>> 0;
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 log(`soak: ${schedules} schedules from seed ${seed} (schedule k runs seed ${seed}+k)`);

@@ -44,6 +44,10 @@ CREATE TABLE IF NOT EXISTS sfs_peers (
   last_applied_at TEXT,
   max_ts INTEGER
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS sfs_peer_files (
+  client TEXT NOT NULL, seq INTEGER NOT NULL, sha256 TEXT NOT NULL,
+  PRIMARY KEY (client, seq)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS sfs_published (
   seq INTEGER PRIMARY KEY,
   first_change INTEGER NOT NULL, last_change INTEGER NOT NULL,

@@ -27,6 +27,30 @@ export class CursorStore {
     );
   }
 
+  /** Records the hash of a peer's file applied in full (in the apply transaction). */
+  recordFile(client: string, seq: number, sha256: string): void {
+    this.db
+      .prepare("INSERT OR REPLACE INTO sfs_peer_files (client, seq, sha256) VALUES (?, ?, ?)")
+      .run(client, seq, sha256);
+  }
+
+  appliedHash(client: string, seq: number): string | undefined {
+    const r = this.db
+      .prepare("SELECT sha256 FROM sfs_peer_files WHERE client = ? AND seq = ?")
+      .get(client, seq) as { sha256: string } | undefined;
+    return r?.sha256;
+  }
+
+  /** Goes back to re-apply a peer from file `seq + 1` (its later files were replaced in the folder). */
+  rewind(client: string, seq: number, hash: string | null): void {
+    this.db.prepare("DELETE FROM sfs_peer_files WHERE client = ? AND seq > ?").run(client, seq);
+    this.db
+      .prepare(
+        "UPDATE sfs_peers SET seq = ?, hash = ?, partial_offset = 0, partial_hash = NULL WHERE client = ?",
+      )
+      .run(seq, hash, client);
+  }
+
   get(client: string): PeerCursor {
     const r = this.getStmt.get(client) as
       | {

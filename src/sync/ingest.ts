@@ -2,6 +2,7 @@
 // one) in one transaction with its cursor advance. A gap or an incomplete file waits; a corrupt or bad
 // file, or a broken chain, stops only that peer's stream.
 
+import { createHash } from "node:crypto";
 import { validateChange } from "../apply/validate.js";
 import { decodeChangeBatches, type ScanResult, scanChangeset } from "../changeset/decode.js";
 import type { ChangeLine } from "../changeset/format.js";
@@ -54,6 +55,36 @@ const STOP_ACTIONS: Record<StopReason, string> = {
     "The file changed after part of it was applied. Make sure only its owner writes it; see `folder-sync doctor`.",
 };
 
+/**
+ * When the chain breaks after file `upTo`, looks for the applied files the folder now holds with other
+ * content: returns the seq (and hash) to go back to, or undefined when every applied file is still as applied
+ * (a real break: stop).
+ */
+async function findReplaced(
+  ctx: IngestContext,
+  client: string,
+  files: ReadonlyMap<number, ChangeFileEntry>,
+  upTo: number,
+): Promise<{ seq: number; hash: string | null } | undefined> {
+  let replacedFrom: number | undefined;
+  for (let k = upTo; k >= 1; k--) {
+    const applied = ctx.cursors.appliedHash(client, k);
+    const entry = files.get(k);
+    if (applied === undefined || !entry?.regular) break;
+    let bytes: Uint8Array;
+    try {
+      bytes = await ctx.transport.read(entry.name);
+    } catch {
+      break;
+    }
+    if (createHash("sha256").update(bytes).digest("hex") === applied) break;
+    replacedFrom = k;
+  }
+  if (replacedFrom === undefined) return undefined;
+  const seq = replacedFrom - 1;
+  return { seq, hash: seq === 0 ? null : (ctx.cursors.appliedHash(client, seq) ?? null) };
+}
+
 export async function ingestPeer(
   ctx: IngestContext,
   client: string,
@@ -66,6 +97,7 @@ export async function ingestPeer(
   let lost = 0;
   let duplicates = 0;
   let ready = 0;
+  let rewound = false;
   const report = (extra: Partial<PeerReport>): PeerReport => ({
     client,
     state: "up-to-date",
@@ -122,6 +154,21 @@ export async function ingestPeer(
         message: `${where}: ${p.message}`,
       });
     }
+    if (scan.header.prev !== cursor.hash && !ctx.dryRun && !rewound) {
+      const back = await findReplaced(ctx, client, files, seq - 1);
+      if (back !== undefined) {
+        // Files applied here were replaced in the folder (a sync service settled on the other copy of a
+        // copied database's file): re-apply from there. Applying is idempotent; the losing copy's changes
+        // stay in the registers until its re-export under a new id beats them.
+        rewound = true;
+        replica.transaction(() => ctx.cursors.rewind(client, back.seq, back.hash));
+        ctx.warnings.push(
+          `${client}'s file ${back.seq + 1} in the folder is not the one applied here: two databases wrote as ${client}. Re-applied ${client} from file ${back.seq + 1}; see \`folder-sync doctor\` on ${client}'s devices.`,
+        );
+        cursor = ctx.cursors.get(client);
+        continue;
+      }
+    }
     if (scan.header.prev !== cursor.hash)
       return stop("chain-broken", {
         file,
@@ -172,6 +219,7 @@ export async function ingestPeer(
               partialHash: scan.ok ? scan.sha256 : null,
             };
         ctx.cursors.put(next, batch.length, at, maxTs);
+        if (final && scan.ok) ctx.cursors.recordFile(client, seq, scan.sha256);
         return next;
       });
       ctx.warnings.push(...warnings);

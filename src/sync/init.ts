@@ -10,7 +10,7 @@ import { adoptExistingRows, readOwnFiles, recordAdoptedFiles } from "./adopt.js"
 import { SyncError } from "./errors.js";
 import { type DatabaseLock, lockDatabase } from "./lock.js";
 import { type InitOptions, openDatabase } from "./options.js";
-import { divergencePoint, relabelForNewClient } from "./rename-client.js";
+import { divergencePoint, relabelForNewClient, unpublishDiverged } from "./rename-client.js";
 import { Replica } from "./replica.js";
 import { readSettings, type Settings, writeSettings } from "./settings.js";
 
@@ -66,6 +66,7 @@ export async function setUpDatabase(options: InitOptions): Promise<void> {
         ? new Replica(db, existing.config, existing.clientId, options.now ?? Date.now)
         : undefined;
     const from = oldReplica ? await divergencePoint(oldReplica, transport) : 0;
+    if (oldReplica) await unpublishDiverged(oldReplica, transport, from);
     db.exec("BEGIN IMMEDIATE");
     try {
       if (options.installTriggers) installTriggers(db, config);

@@ -262,6 +262,17 @@ export class FolderTransport implements SyncTransport {
     }
   }
 
+  async unpublish(name: string): Promise<void> {
+    if (parseChangeFileName(name) === undefined)
+      throw fail(`Refusing to remove "${name}": not a changeset file name.`);
+    try {
+      await unlink(this.#changePath(name));
+    } catch (error) {
+      if (errnoCode(error) !== "ENOENT")
+        throw fail(`Cannot remove ${name}: ${(error as Error).message}.`, error);
+    }
+  }
+
   async checkWritable(): Promise<void> {
     const probe = path.join(
       this.location,

@@ -123,6 +123,10 @@ export class MemoryTransport implements SyncTransport {
     this.#put(name, bytes.slice(), true);
   }
 
+  async unpublish(name: string): Promise<void> {
+    this.remove(name);
+  }
+
   async checkWritable(): Promise<void> {
     if (this.#publishFailures > 0)
       throw new TransportError(

@@ -58,6 +58,8 @@ export interface SyncTransport {
    * Never leaves a partial file under `name`.
    */
   publish(name: string, bytes: Uint8Array): Promise<void>;
+  /** Removes one of this client's own published files (only when it takes a new client id). */
+  unpublish(name: string): Promise<void>;
   /** Throws TransportError FOLDER_UNWRITABLE, saying why, when files cannot be published here. */
   checkWritable(): Promise<void>;
   /** Removes this client's own stale temporary files (`.<client>-<seq>.<random>.tmp`). */

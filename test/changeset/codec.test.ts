@@ -81,7 +81,8 @@ describe("round trip", () => {
       fc.oneof(
         fc.string({ unit: "grapheme", maxLength: 20 }),
         fc.integer(),
-        fc.double({ noNaN: true, noDefaultInfinity: true }),
+        // JSON has no -0: it is written as 0, which SQLite stores the same way.
+        fc.double({ noNaN: true, noDefaultInfinity: true }).map((d) => (Object.is(d, -0) ? 0 : d)),
         fc.constant(null),
       ),
       { maxKeys: 5 },

@@ -21,7 +21,9 @@
 // auditApplies) shows each peer line applied exactly once; no temp file and no lock left.
 //
 // Environment:
-//   SFS_CRASH_CYCLES  number of cycles (default 40: about 20-30 s; each worker costs ~0.4 s of start-up)
+//   SFS_CRASH_KILLS   run random cycles until this many workers were killed (default 100: about 1 min on 2
+//                     cores; each worker costs ~0.4 s of start-up). The crash soak: SFS_CRASH_KILLS=1000 (~10 min).
+//   SFS_CRASH_CYCLES  run exactly this many random cycles instead (whatever the number of kills)
 //   SFS_CRASH_SEED    32-bit seed (default random; printed, and named in every assertion message)
 //   SFS_CRASH_BIG     changes in bob's first big write (default 12000, i.e. 3 apply batches; 0 skips it)
 //   SFS_CRASH_DEBUG=1 prints each worker as it starts
@@ -51,14 +53,18 @@ import {
   type WorkerRun,
 } from "./harness.js";
 
-const CYCLES = Number(process.env.SFS_CRASH_CYCLES ?? 40);
+const CYCLES = process.env.SFS_CRASH_CYCLES ? Number(process.env.SFS_CRASH_CYCLES) : undefined;
+const KILLS = Number(process.env.SFS_CRASH_KILLS ?? 100);
+// Some cycles end without a kill (clean runs, a self-kill point never reached): at most this many cycles.
+const MAX_CYCLES = CYCLES ?? Math.ceil(KILLS * 2) + 20;
 const SEED = process.env.SFS_CRASH_SEED
   ? Number(process.env.SFS_CRASH_SEED) >>> 0
   : (Math.random() * 2 ** 32) >>> 0;
 const BIG = Number(process.env.SFS_CRASH_BIG ?? 12000);
 const COLLISIONS = process.env.SFS_CRASH_COLLISIONS !== "0";
 const DEBUG = process.env.SFS_CRASH_DEBUG === "1";
-const CTX = `crash test seed ${SEED} (rerun with SFS_CRASH_SEED=${SEED} SFS_CRASH_CYCLES=${CYCLES})`;
+const BUDGET = CYCLES === undefined ? `SFS_CRASH_KILLS=${KILLS}` : `SFS_CRASH_CYCLES=${CYCLES}`;
+const CTX = `crash test seed ${SEED} (rerun with SFS_CRASH_SEED=${SEED} ${BUDGET})`;
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -195,10 +201,11 @@ function expectedRegisters(files: readonly PublishedFile[]): unknown[] {
 }
 
 describe("crash: SIGKILL during sync, then restart", () => {
-  it(`every replica converges, nothing applied twice, no local change missing (${CYCLES} cycles)`, {
-    timeout: 300_000,
+  it(`every replica converges, nothing applied twice, no local change missing (${CYCLES === undefined ? `${KILLS} kills` : `${CYCLES} cycles`})`, {
+    timeout: Math.max(300_000, MAX_CYCLES * 3_000),
   }, async () => {
     console.log(`${CTX}`);
+    const started = Date.now();
     const rnd = prng(SEED);
     const int = (lo: number, hi: number) => lo + Math.floor(rnd() * (hi - lo + 1));
     const setup = await setupReplicas(["alice", "bob", "carol"]);
@@ -344,7 +351,9 @@ describe("crash: SIGKILL during sync, then restart", () => {
     for (const r of [alice, carol]) await runWorker(r, "targeted", ["forever"], "prelude", partial(r));
 
     // 2. Random cycles.
-    for (let cycle = 0; cycle < CYCLES; cycle++) {
+    let cycles = 0;
+    for (let cycle = 0; cycle < MAX_CYCLES && (CYCLES !== undefined || stats.killed < KILLS); cycle++) {
+      cycles++;
       for (let i = int(0, 3); i > 0; i--) randomWrite(replicas[int(0, 2)]!);
       const target = replicas[int(0, 2)]!;
       const x = rnd();
@@ -392,6 +401,36 @@ describe("crash: SIGKILL during sync, then restart", () => {
     // 4. Checks.
     const { files, others } = readFolder(folder);
     const all = [...files.values()].flat();
+    // The crash soak's figures, counted here; the checks below then assert each property with its details.
+    const tally = { losses: 0, duplicates: 0 };
+    for (const r of replicas) {
+      const own = files.get(r.id) ?? [];
+      // Each local change in exactly one published file, each file's lines exactly the changes in its range.
+      for (const id of r.local) {
+        const n = own.filter((f) => id >= f.header.changes[0] && id <= f.header.changes[1]).length;
+        if (n === 0) tally.losses++;
+        else tally.duplicates += n - 1;
+      }
+      for (const f of own) {
+        const ids = r.local.filter((id) => id >= f.header.changes[0] && id <= f.header.changes[1]).length;
+        if (f.changes.length > ids) tally.duplicates += f.changes.length - ids;
+        else tally.losses += ids - f.changes.length;
+      }
+      // Each peer's change applied exactly once.
+      const counts = r.db
+        .prepare("SELECT source || ' ' || line AS k, count(*) AS n FROM crash_applied GROUP BY source, line")
+        .all() as Array<{ k: string; n: number }>;
+      const applied = new Set(counts.map((c) => c.k));
+      for (const c of counts) tally.duplicates += c.n - 1;
+      for (const [client, list] of files)
+        if (client !== r.id)
+          for (const f of list)
+            for (const c of f.changes) if (!applied.has(`${f.name} ${auditLineId(c)}`)) tally.losses++;
+    }
+    console.log(
+      `crash soak: ${stats.killed} kills (${cycles} random cycles after the targeted prelude), ` +
+        `losses ${tally.losses}, duplicates ${tally.duplicates}, ${((Date.now() - started) / 1000).toFixed(1)} s; ${CTX}`,
+    );
     // (1) Every replica holds the same synced content, and it is the greatest key of every register.
     const config = mediaConfig();
     const dumps = replicas.map((r) => canonicalDump(r.db, config));

@@ -114,6 +114,7 @@ describe("a large file", () => {
       publish: (n, b) => real.publish(n, b),
       removeOwnTempFiles: (c) => real.removeOwnTempFiles(c),
       checkWritable: () => real.checkWritable(),
+      unpublish: (n) => real.unpublish(n),
       watch: (h) => real.watch(h),
       async *stream(name: string, start = 0) {
         calls++;

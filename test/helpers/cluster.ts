@@ -1,6 +1,8 @@
 // A cluster of in-memory replicas of the media preset, each with its own view of the shared folder
 // (a MemoryTransport). The test decides which published files reach which replica and when: random order,
-// duplicates, withheld files. Used by the convergence property tests.
+// duplicates, withheld files. Used by the convergence property tests and, with test/helpers/faults.ts, by
+// the fault-injection soak (test/soak): a view may hold damaged copies (cut, corrupted, placeholders) that
+// deliver() and settle() later replace with the published bytes, as a sync service eventually does.
 import { expect } from "vitest";
 import { keyOfLine } from "../../src/apply/apply-change.js";
 import { compareKeys, type OrderKey } from "../../src/apply/order-key.js";
@@ -9,24 +11,49 @@ import type { ChangeLine, HeaderLine } from "../../src/changeset/format.js";
 import { MEDIA_CONFIG, mediaConfig } from "../../src/config/media-preset.js";
 import type { Database } from "../../src/db.js";
 import { canonicalDump } from "../../src/sync/dump.js";
+import type { SyncReport } from "../../src/sync/report.js";
 import { SyncManager } from "../../src/sync/sync-manager.js";
 import { MemoryTransport } from "../../src/transport/memory-transport.js";
 import { parseChangeFileName } from "../../src/transport/names.js";
+import type { SyncTransport } from "../../src/transport/transport.js";
 import { createMediaDb, MediaApp } from "./media-app.js";
 
 export interface Member {
   readonly id: string;
   readonly db: Database;
   readonly app: MediaApp;
+  /** This replica's view of the shared folder (fault hooks: putRaw, remove, removeMarker, ...). */
   readonly transport: MemoryTransport;
+  /** The transport the SyncManager uses: `transport`, or the wrapper ClusterOptions.wrapTransport made. */
+  readonly view: SyncTransport;
   readonly sync: SyncManager;
+  /** This machine's clock (the cluster's time plus its skew), as its SyncManager and app see it. */
+  readonly now: () => number;
   /** sync_log rows this replica's app wrote (its local changes). */
   localChanges: number;
-  /** Clock skew of this machine, in ms. */
+  /** Clock skew of this machine, in ms; may be changed at any time (a clock that jumps). */
   skewMs: number;
 }
 
-const MARKER = { format: 1, id: "cluster-folder" };
+export interface ClusterOptions {
+  /** Wraps each replica's MemoryTransport (e.g. a FaultyTransport from test/helpers/faults.ts). */
+  readonly wrapTransport?: (transport: MemoryTransport, id: string) => SyncTransport;
+  /** How long a read of a stuck file (MemoryTransport.setStuck) waits before failing. Default 30000. */
+  readonly readTimeoutMs?: number;
+}
+
+/** What a pass did: its report, or what it threw (a missing marker, an injected transport failure). */
+export interface PassOutcome {
+  readonly report?: SyncReport;
+  readonly error?: unknown;
+}
+
+export const CLUSTER_MARKER = { format: 1, id: "cluster-folder" } as const;
+const MARKER = CLUSTER_MARKER;
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.length).equals(b);
+}
 
 export class Cluster {
   /** Every file any replica published, by name: what the sync service will eventually deliver. */
@@ -35,25 +62,35 @@ export class Cluster {
 
   private constructor(readonly members: Member[]) {}
 
-  static async create(ids: readonly string[], skews: readonly number[] = []): Promise<Cluster> {
+  static async create(
+    ids: readonly string[],
+    skews: readonly number[] = [],
+    options: ClusterOptions = {},
+  ): Promise<Cluster> {
     const members: Member[] = [];
     const cluster = new Cluster(members);
     for (const [i, id] of ids.entries()) {
       const db = createMediaDb();
-      const transport = MemoryTransport.fromSnapshot(new Map(), { marker: MARKER, chunkSize: 4096 });
+      const transport = MemoryTransport.fromSnapshot(new Map(), {
+        marker: MARKER,
+        chunkSize: 4096,
+        ...(options.readTimeoutMs === undefined ? {} : { readTimeoutMs: options.readTimeoutMs }),
+      });
+      const view = options.wrapTransport?.(transport, id) ?? transport;
       const skewMs = skews[i] ?? 0;
-      const now = () => cluster.time + skewMs;
+      // The member's skew is read at every call, so a test can move a clock mid-run.
+      const now = () => cluster.time + (members[i]?.skewMs ?? skewMs);
       const app = new MediaApp(db, id, () => new Date(now()).toISOString());
       const sync = await SyncManager.init({
         database: db,
-        transport,
+        transport: view,
         folder: `memory:${id}`,
         clientId: id,
         config: MEDIA_CONFIG,
         now,
         maxFileChanges: 7,
       });
-      members.push({ id, db, app, transport, sync, localChanges: 0, skewMs });
+      members.push({ id, db, app, transport, view, sync, now, localChanges: 0, skewMs });
     }
     return cluster;
   }
@@ -66,21 +103,55 @@ export class Cluster {
     m.localChanges += m.app.syncLogCount() - before;
   }
 
+  /** One pass on member i that must succeed with no stopped stream (`during` runs while it is under way). */
   async sync(i: number, during?: () => void): Promise<void> {
+    const { report, error } = await this.trySync(i, during);
+    if (error !== undefined) throw error;
+    expect(
+      report!.failed,
+      JSON.stringify([report!.peers.filter((p) => p.stopped), report!.export.stopped]),
+    ).toBe(false);
+  }
+
+  /**
+   * One pass on member i, whatever it finds: the report (stopped streams included) or the error it threw. What
+   * member i published is collected into the cloud either way.
+   */
+  async trySync(i: number, during?: () => void): Promise<PassOutcome> {
     const m = this.members[i]!;
-    const pass = m.sync.synchronize();
-    during?.();
-    const report = await pass;
-    expect(report.failed, JSON.stringify(report.peers.filter((p) => p.stopped))).toBe(false);
-    for (const [name, bytes] of m.transport.snapshot())
+    try {
+      const pass = m.sync.synchronize();
+      during?.();
+      return { report: await pass };
+    } catch (error) {
+      return { error };
+    } finally {
+      this.collect(i);
+    }
+  }
+
+  /** Takes what member i's view holds under names the cloud does not know yet (what it published). */
+  collect(i: number): void {
+    for (const [name, bytes] of this.members[i]!.transport.snapshot())
       if (!this.cloud.has(name)) this.cloud.set(name, bytes);
+  }
+
+  /**
+   * Files of the cloud member i lacks: absent, not a regular file (a placeholder), or held with other bytes (a
+   * cut or corrupted copy, which the sync service replaces in the end).
+   */
+  undelivered(i: number): string[] {
+    const have = this.members[i]!.transport.snapshot();
+    return [...this.cloud.keys()].filter((n) => {
+      const h = have.get(n);
+      return h === undefined || !sameBytes(h, this.cloud.get(n)!);
+    });
   }
 
   /** Delivers the files picked by `pick` (indices into the undelivered list, in that order) to member i. */
   deliver(i: number, picks: readonly number[]): void {
     const m = this.members[i]!;
-    const have = m.transport.snapshot();
-    const missing = [...this.cloud.keys()].filter((n) => !have.has(n));
+    const missing = this.undelivered(i);
     for (const p of picks) {
       if (missing.length === 0) return;
       const [name] = missing.splice(p % missing.length, 1);

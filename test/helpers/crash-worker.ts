@@ -148,6 +148,9 @@ class TracingTransport implements SyncTransport {
   checkWritable(): Promise<void> {
     return this.inner.checkWritable();
   }
+  unpublish(name: string): Promise<void> {
+    return this.inner.unpublish(name);
+  }
   removeOwnTempFiles(client: string): Promise<number> {
     return this.inner.removeOwnTempFiles(client);
   }

@@ -180,12 +180,60 @@ function runWrite(app: MediaApp, w: Write, seq: { n: number }): void {
   }
 }
 
+/** Forgets which uuids were created: call before each new scenario (runScenario does). */
+export function resetUniverse(): void {
+  created.clear();
+}
+
 /** A write the app's own UNIQUE constraint refuses fails in the app and changes nothing, as in a real app. */
-function tryWrite(app: MediaApp, w: Write, seq: { n: number }): void {
+export function tryWrite(app: MediaApp, w: Write, seq: { n: number }): void {
   try {
     runWrite(app, w, seq);
   } catch (error) {
     if (!String((error as Error).message).includes("UNIQUE constraint failed")) throw error;
+  }
+}
+
+/** A common start: a few rows everyone has, so concurrent edits of one row are frequent. */
+export async function commonStart(cluster: Cluster, seq: { n: number }): Promise<void> {
+  const replicas = cluster.members.length;
+  for (let i = 0; i < replicas; i++)
+    cluster.write(i, (app) => {
+      runWrite(app, { t: "media", n: 90 + i }, seq);
+      runWrite(app, { t: "keyword", n: 90 + i }, seq);
+    });
+  for (let i = 0; i < replicas; i++) await cluster.sync(i);
+  await cluster.settle();
+}
+
+/**
+ * Runs one action. `sync` says how a pass runs: by default Cluster.sync (which fails on a stopped stream); the
+ * fault soak passes its own, which accepts what the faults it injected explain.
+ */
+export async function runAction(
+  cluster: Cluster,
+  act: Action,
+  seq: { n: number },
+  sync: (r: number, during?: () => void) => Promise<unknown> = (r, during) => cluster.sync(r, during),
+): Promise<void> {
+  switch (act.a) {
+    case "write":
+      cluster.write(act.r, (app) => tryWrite(app, act.w, seq));
+      return;
+    case "sync": {
+      const during = act.during;
+      await sync(act.r, during ? () => cluster.write(act.r, (app) => tryWrite(app, during, seq)) : undefined);
+      return;
+    }
+    case "deliver":
+      cluster.deliver(act.r, act.picks);
+      return;
+    case "redeliver":
+      cluster.redeliver(act.r, act.pick);
+      return;
+    case "tick":
+      cluster.time += act.ms;
+      return;
   }
 }
 
@@ -194,38 +242,8 @@ export async function runScenario(replicas: number, skews: number[], actions: Ac
   const cluster = await Cluster.create(IDS.slice(0, replicas), skews);
   const seq = { n: 0 };
   try {
-    // A common start: a few rows everyone has, so concurrent edits of one row are frequent.
-    for (let i = 0; i < replicas; i++)
-      cluster.write(i, (app) => {
-        runWrite(app, { t: "media", n: 90 + i }, seq);
-        runWrite(app, { t: "keyword", n: 90 + i }, seq);
-      });
-    for (let i = 0; i < replicas; i++) await cluster.sync(i);
-    await cluster.settle();
-    for (const act of actions) {
-      switch (act.a) {
-        case "write":
-          cluster.write(act.r, (app) => tryWrite(app, act.w, seq));
-          break;
-        case "sync": {
-          const during = act.during;
-          await cluster.sync(
-            act.r,
-            during ? () => cluster.write(act.r, (app) => tryWrite(app, during, seq)) : undefined,
-          );
-          break;
-        }
-        case "deliver":
-          cluster.deliver(act.r, act.picks);
-          break;
-        case "redeliver":
-          cluster.redeliver(act.r, act.pick);
-          break;
-        case "tick":
-          cluster.time += act.ms;
-          break;
-      }
-    }
+    await commonStart(cluster, seq);
+    for (const act of actions) await runAction(cluster, act, seq);
     await cluster.settle();
     if (process.env.SFS_STATS) {
       const c = cluster.members.map((m) => m.sync.conflicts().length);
