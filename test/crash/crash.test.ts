@@ -32,19 +32,15 @@
 import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { keyOfLine } from "../../src/apply/apply-change.js";
-import { compareKeys, type OrderKey } from "../../src/apply/order-key.js";
-import { normalizePayload } from "../../src/apply/payload.js";
-import type { ChangeLine } from "../../src/changeset/format.js";
 import { mediaConfig } from "../../src/config/media-preset.js";
 import { canonicalDump } from "../../src/sync/dump.js";
 import { SyncManager } from "../../src/sync/sync-manager.js";
+import { greatestRegisters } from "../helpers/cluster.js";
 import type { MediaApp } from "../helpers/media-app.js";
 import {
   appWrite,
   auditApplies,
   auditLineId,
-  type PublishedFile,
   prng,
   type Replica,
   readFolder,
@@ -165,39 +161,6 @@ interface Stats {
 
 function bump(m: Map<string, number>, k: string): void {
   m.set(k, (m.get(k) ?? 0) + 1);
-}
-
-/** The registers every replica must hold: per register, the published change with the greatest key. */
-function expectedRegisters(files: readonly PublishedFile[]): unknown[] {
-  const config = mediaConfig();
-  const best = new Map<string, { key: OrderKey; line: ChangeLine }>();
-  for (const f of files)
-    for (const c of f.changes) {
-      const id = `${c.entity}\u0000${c.uuid}`;
-      const key = keyOfLine(config, c);
-      const cur = best.get(id);
-      if (!cur || compareKeys(key, cur.key) > 0) best.set(id, { key, line: c });
-    }
-  return [...best.values()]
-    .map(({ key, line }) => ({
-      entity: line.entity,
-      uuid: line.uuid,
-      ts: key.ts,
-      version: key.version,
-      flag: key.flag,
-      client: key.client,
-      payload: JSON.stringify(
-        normalizePayload(config.entities.get(line.entity)!, line.payload, {
-          ts: line.ts,
-          version: key.version,
-          client: key.client,
-          flag: key.flag,
-        }),
-      ),
-    }))
-    .sort((a, b) =>
-      a.entity < b.entity ? -1 : a.entity > b.entity ? 1 : a.uuid < b.uuid ? -1 : a.uuid > b.uuid ? 1 : 0,
-    );
 }
 
 describe("crash: SIGKILL during sync, then restart", () => {
@@ -437,7 +400,7 @@ describe("crash: SIGKILL during sync, then restart", () => {
     for (let i = 1; i < dumps.length; i++)
       expect(dumps[i], `${CTX}: ${replicas[i]!.id} vs alice`).toEqual(dumps[0]);
     expect(dumps[0]!.registers, `${CTX}: registers vs greatest published keys`).toEqual(
-      expectedRegisters(all),
+      greatestRegisters(all.flatMap((f) => f.changes)),
     );
 
     for (const r of replicas) {

@@ -208,35 +208,7 @@ export class Cluster {
    * published line (so every local change either is the final state or lost to a greater key).
    */
   expectedRegisters(): unknown[] {
-    const config = mediaConfig();
-    const best = new Map<string, { key: OrderKey; line: ChangeLine }>();
-    for (const f of this.allFiles())
-      for (const c of f.changes) {
-        const id = `${c.entity}\u0000${c.uuid}`;
-        const key = keyOfLine(config, c);
-        const cur = best.get(id);
-        if (!cur || compareKeys(key, cur.key) > 0) best.set(id, { key, line: c });
-      }
-    return [...best.values()]
-      .map(({ key, line }) => ({
-        entity: line.entity,
-        uuid: line.uuid,
-        ts: key.ts,
-        version: key.version,
-        flag: key.flag,
-        client: key.client,
-        payload: JSON.stringify(
-          normalizePayload(config.entities.get(line.entity)!, line.payload, {
-            ts: line.ts,
-            version: key.version,
-            client: key.client,
-            flag: key.flag,
-          }),
-        ),
-      }))
-      .sort((a, b) =>
-        a.entity < b.entity ? -1 : a.entity > b.entity ? 1 : a.uuid < b.uuid ? -1 : a.uuid > b.uuid ? 1 : 0,
-      );
+    return greatestRegisters(this.allFiles().flatMap((f) => f.changes));
   }
 
   /** Every local change reached exactly one published file of its replica, in order, with no gap. */
@@ -260,4 +232,39 @@ export class Cluster {
       m.db.close();
     }
   }
+}
+
+/**
+ * The registers every replica must hold after applying these change lines: per register, the line with the
+ * greatest key, its payload normalized as the engine stores it; sorted like canonicalDump's registers.
+ */
+export function greatestRegisters(lines: Iterable<ChangeLine>): unknown[] {
+  const config = mediaConfig();
+  const best = new Map<string, { key: OrderKey; line: ChangeLine }>();
+  for (const c of lines) {
+    const id = `${c.entity}\u0000${c.uuid}`;
+    const key = keyOfLine(config, c);
+    const cur = best.get(id);
+    if (!cur || compareKeys(key, cur.key) > 0) best.set(id, { key, line: c });
+  }
+  return [...best.values()]
+    .map(({ key, line }) => ({
+      entity: line.entity,
+      uuid: line.uuid,
+      ts: key.ts,
+      version: key.version,
+      flag: key.flag,
+      client: key.client,
+      payload: JSON.stringify(
+        normalizePayload(config.entities.get(line.entity)!, line.payload, {
+          ts: line.ts,
+          version: key.version,
+          client: key.client,
+          flag: key.flag,
+        }),
+      ),
+    }))
+    .sort((a, b) =>
+      a.entity < b.entity ? -1 : a.entity > b.entity ? 1 : a.uuid < b.uuid ? -1 : a.uuid > b.uuid ? 1 : 0,
+    );
 }
