@@ -3,8 +3,8 @@
 // and a client whose clock is an hour behind still wins with an edit made after seeing a newer one.
 import { afterEach, describe, expect, it } from "vitest";
 import type { SyncEvents } from "../../src/sync/sync-manager.js";
-import type { SyncTransport, WatchHandlers } from "../../src/transport/transport.js";
 import { Cluster } from "../helpers/cluster.js";
+import { FaultyTransport } from "../helpers/faults.js";
 
 let cluster: Cluster | undefined;
 afterEach(async () => {
@@ -29,17 +29,12 @@ function events(m: { sync: { on: (e: keyof SyncEvents, f: (...a: unknown[]) => v
 
 describe("watch under faults", () => {
   it("a watcher that fails (EMFILE) falls back to the periodic rescan, and status says so", async () => {
-    cluster = await Cluster.create(["alice", "bob"]);
-    const bob = cluster.members[1]!;
-    // A watcher that fails at once and never reports a change.
-    const t = bob.transport as SyncTransport & { watch: SyncTransport["watch"] };
-    t.watch = async (h: WatchHandlers) => {
-      h.onError(Object.assign(new Error("EMFILE: too many open files, watch"), { code: "EMFILE" }));
-      return async () => {};
-    };
-    Object.assign(bob.sync, {
-      options: { ...(bob.sync as unknown as { options: object }).options, rescanIntervalMs: 100 },
+    // Bob's watcher fails at once (too many open files) and never reports a change.
+    cluster = await Cluster.create(["alice", "bob"], [], {
+      rescanIntervalMs: 100,
+      wrapTransport: (t, id) => (id === "bob" ? new FaultyTransport(t).failWatch("EMFILE") : t),
     });
+    const bob = cluster.members[1]!;
     const seen = events(bob);
     await bob.sync.watch();
     cluster.write(0, (app) => app.createMedia("m1", { title: "Intro" }));

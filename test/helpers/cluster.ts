@@ -40,6 +40,8 @@ export interface ClusterOptions {
   readonly wrapTransport?: (transport: MemoryTransport, id: string) => SyncTransport;
   /** How long a read of a stuck file (MemoryTransport.setStuck) waits before failing. Default 30000. */
   readonly readTimeoutMs?: number;
+  /** watch(): how often the folder is re-listed without events, in ms (SyncManager's default: 30000). */
+  readonly rescanIntervalMs?: number;
 }
 
 /** What a pass did: its report, or what it threw (a missing marker, an injected transport failure). */
@@ -89,6 +91,7 @@ export class Cluster {
         config: MEDIA_CONFIG,
         now,
         maxFileChanges: 7,
+        ...(options.rescanIntervalMs === undefined ? {} : { rescanIntervalMs: options.rescanIntervalMs }),
       });
       members.push({ id, db, app, transport, view, sync, now, localChanges: 0, skewMs });
     }
