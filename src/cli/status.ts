@@ -80,7 +80,11 @@ async function run(values: FlagValues): Promise<number> {
     for (const p of peers) {
       const last = p.lastAppliedAt ? `, last applied ${p.lastAppliedAt}` : "";
       const state = p.state === "unknown" ? ", not checked (folder unavailable)" : "";
-      out(`  ${p.client}: applied up to #${p.seq}${last}; ${plural(p.ready, "file")} ready${state}`);
+      const lag = p.behind > 0 ? ` (${plural(p.behind, "file")} behind)` : "";
+      const seen = p.newestChangeAt ? `, newest change ${p.newestChangeAt}` : "";
+      out(
+        `  ${p.client}: applied up to #${p.seq}${lag}${last}${seen}; ${plural(p.ready, "file")} ready${state}`,
+      );
       if (p.waiting) out(`    ${waitingText(p.client, p.waiting)}`);
       if (p.stopped) for (const l of stoppedLines("stream", p.stopped, "    ")) out(l);
       if (p.clockSkewWarning) out(`    clock: ${p.clockSkewWarning}`);

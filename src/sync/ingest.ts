@@ -103,6 +103,7 @@ export async function ingestPeer(
     state: "up-to-date",
     seq: ctx.dryRun ? ctx.cursors.get(client).seq : cursor.seq,
     ready,
+    newest: maxSeq,
     appliedFiles,
     appliedChanges,
     lost,

@@ -28,6 +28,8 @@ export interface PeerReport {
   readonly seq: number;
   /** Files checked and ready to apply (only when inspecting without applying). */
   readonly ready: number;
+  /** The highest seq of this peer in the folder (0 when none): with `seq`, how far behind this client is. */
+  readonly newest: number;
   readonly appliedFiles: number;
   readonly appliedChanges: number;
   readonly lost: number;

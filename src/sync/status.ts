@@ -20,6 +20,8 @@ export interface PeerStatus {
   readonly state: PeerReport["state"] | "unknown";
   /** Files checked and ready to apply (from an inspect() report). */
   readonly ready: number;
+  /** Files of this peer in the folder not applied here yet (from the last report). */
+  readonly behind: number;
   readonly waiting?: PeerReport["waiting"];
   readonly stopped?: PeerReport["stopped"];
   readonly clockSkewWarning?: string;
@@ -80,6 +82,7 @@ export function buildStatus(
       newestChangeAt: newestMs === null ? null : new Date(newestMs).toISOString(),
       state: r?.state ?? "unknown",
       ready: r?.ready ?? 0,
+      behind: r ? Math.max(0, r.newest - c.seq) : 0,
       ...(r?.waiting ? { waiting: r.waiting } : {}),
       ...(r?.stopped ? { stopped: r.stopped } : {}),
       ...(ahead > SKEW_WARNING_MS
@@ -98,6 +101,7 @@ export function buildStatus(
       newestChangeAt: null,
       state: r.state,
       ready: r.ready,
+      behind: Math.max(0, r.newest - r.seq),
       ...(r.waiting ? { waiting: r.waiting } : {}),
       ...(r.stopped ? { stopped: r.stopped } : {}),
     });

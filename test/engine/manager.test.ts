@@ -216,7 +216,7 @@ describe("inspect", () => {
     ]);
     expect(JSON.stringify(canonicalDump(b.db, mediaConfig()))).toBe(before);
     const status = await b.sync.status(report);
-    expect(status.peers).toMatchObject([{ client: "alice", state: "up-to-date" }]);
+    expect(status.peers).toMatchObject([{ client: "alice", state: "up-to-date", ready: 1, behind: 1 }]);
     expect((await b.sync.synchronize()).applied).toBe(1);
   });
 });
