@@ -2,8 +2,8 @@
 // (create, or delete when deleted = 1, with its last_modified and version) and per existing link, after the
 // capture cursor, so the first export publishes them like any local change. And `init --force` adopts a
 // client id's files already in the folder as this database's own.
-import { createHash } from "node:crypto";
 import { scanChangeset } from "../changeset/decode.js";
+import { sha256Hex } from "../changeset/hash.js";
 import { q, type ResolvedConfig } from "../config/schema.js";
 import type { Database } from "../db.js";
 import type { SyncTransport } from "../transport/transport.js";
@@ -86,7 +86,7 @@ export async function readOwnFiles(transport: SyncTransport, clientId: string): 
       created: scan.header.created,
       prev: scan.header.prev,
       size: bytes.length,
-      sha256: createHash("sha256").update(bytes).digest("hex"),
+      sha256: sha256Hex(bytes),
     });
   }
   return out;

@@ -1,6 +1,6 @@
 // A canonical dump of a database's synced content: the registers and the app's synced tables with local ids
 // replaced by uuids, sorted. Replicas that hold the same data give identical dumps (and content hashes).
-import { createHash } from "node:crypto";
+import { sha256Hex } from "../changeset/hash.js";
 import { q, type ResolvedConfig } from "../config/schema.js";
 import type { Database } from "../db.js";
 
@@ -48,7 +48,5 @@ export function canonicalDump(db: Database, config: ResolvedConfig): CanonicalDu
 
 /** sha256 of the canonical dump's JSON: equal on replicas holding the same synced content. */
 export function contentHash(db: Database, config: ResolvedConfig): string {
-  return createHash("sha256")
-    .update(JSON.stringify(canonicalDump(db, config)))
-    .digest("hex");
+  return sha256Hex(JSON.stringify(canonicalDump(db, config)));
 }

@@ -2,11 +2,11 @@
 // files (republish a lost or cut-short one byte-identical; stop on one we never wrote), then publish the
 // captured changes after the export cursor in new files. The publish intent is committed before the rename,
 // so a crash between rename and commit fast-forwards instead of duplicating or leaving a gap.
-import { createHash } from "node:crypto";
 import { getMetaNumber, setMeta } from "../apply/library-tables.js";
 import { scanChangeset } from "../changeset/decode.js";
 import { encodeChangeset } from "../changeset/encode.js";
 import { type ChangeLine, MAX_FILE_BYTES, MAX_FILE_CHANGES } from "../changeset/format.js";
+import { sha256Hex } from "../changeset/hash.js";
 import { changeFileName } from "../transport/names.js";
 import type { ChangeFileEntry, Listing, SyncTransport } from "../transport/transport.js";
 import type { Replica } from "./replica.js";
@@ -35,10 +35,6 @@ export interface ExportContext {
   readonly maxFileBytes?: number;
   /** Only check our own files (status, doctor): `republished` then lists the files that need it. */
   readonly dryRun?: boolean;
-}
-
-function sha256(bytes: Uint8Array): string {
-  return createHash("sha256").update(bytes).digest("hex");
 }
 
 export async function exportPass(ctx: ExportContext, listing: Listing): Promise<ExportReport> {
@@ -109,7 +105,7 @@ export async function exportPass(ctx: ExportContext, listing: Listing): Promise<
       continue;
     if (entry?.regular) {
       const bytes = await transport.read(name);
-      const hash = sha256(bytes);
+      const hash = sha256Hex(bytes);
       if (hash === rec.sha256) {
         if (rec.state === "intended") fastForwarded.push(name);
         if (!ctx.dryRun) markPublished(rec, entry.mtimeMs);

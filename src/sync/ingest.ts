@@ -2,10 +2,10 @@
 // one) in one transaction with its cursor advance. A gap or an incomplete file waits; a corrupt or bad
 // file, or a broken chain, stops only that peer's stream.
 
-import { createHash } from "node:crypto";
 import { validateChange } from "../apply/validate.js";
 import { decodeChangeBatches, type ScanResult, scanChangeset } from "../changeset/decode.js";
 import type { ChangeLine } from "../changeset/format.js";
+import { sha256Hex } from "../changeset/hash.js";
 import { parseTimestamp } from "../changeset/timestamp.js";
 import type { ChangeFileEntry, SyncTransport } from "../transport/transport.js";
 import type { CursorStore, PeerCursor } from "./cursors.js";
@@ -77,7 +77,7 @@ async function findReplaced(
     } catch {
       break;
     }
-    if (createHash("sha256").update(bytes).digest("hex") === applied) break;
+    if (sha256Hex(bytes) === applied) break;
     replacedFrom = k;
   }
   if (replacedFrom === undefined) return undefined;

@@ -10,7 +10,7 @@ import { adoptExistingRows, readOwnFiles, recordAdoptedFiles } from "./adopt.js"
 import { SyncError } from "./errors.js";
 import { type DatabaseLock, lockDatabase } from "./lock.js";
 import { type InitOptions, openDatabase } from "./options.js";
-import { divergencePoint, relabelForNewClient, unpublishDiverged } from "./rename-client.js";
+import { findDivergence, relabelForNewClient } from "./rename-client.js";
 import { Replica } from "./replica.js";
 import { readSettings, type Settings, writeSettings } from "./settings.js";
 
@@ -65,12 +65,12 @@ export async function setUpDatabase(options: InitOptions): Promise<void> {
       renaming && existing
         ? new Replica(db, existing.config, existing.clientId, options.now ?? Date.now)
         : undefined;
-    const from = oldReplica ? await divergencePoint(oldReplica, transport) : 0;
-    if (oldReplica) await unpublishDiverged(oldReplica, transport, from);
+    const divergence = oldReplica ? await findDivergence(oldReplica, transport) : { from: 0, stale: [] };
+    for (const name of divergence.stale) await transport.unpublish(name);
     db.exec("BEGIN IMMEDIATE");
     try {
       if (options.installTriggers) installTriggers(db, config);
-      if (oldReplica) relabelForNewClient(oldReplica, options.clientId, from);
+      if (oldReplica) relabelForNewClient(oldReplica, options.clientId, divergence.from);
       writeSettings(db, {
         clientId: options.clientId,
         folder: options.folder,

@@ -2,44 +2,64 @@
 // it, the changes it published that the folder does not hold as it wrote them (the other copy's files won
 // those names) and everything it has not published yet. Re-exported changes are stamped 1 ms later than
 // before, so on every replica they beat the copies that travelled under the old id.
-import { createHash } from "node:crypto";
 import { keyOfLine } from "../apply/apply-change.js";
 import { setMeta } from "../apply/library-tables.js";
 import { keysEqual } from "../apply/order-key.js";
 import { encodeChangeLine } from "../changeset/encode.js";
 import type { ChangeLine } from "../changeset/format.js";
+import { sha256Hex } from "../changeset/hash.js";
 import { formatTimestamp, MICROS_PER_MS } from "../changeset/timestamp.js";
 import { changeFileName } from "../transport/names.js";
 import type { SyncTransport } from "../transport/transport.js";
 import type { Replica } from "./replica.js";
 
-interface PublishedRow {
-  seq: number;
-  first_change: number;
-  last_change: number;
-  sha256: string;
+interface OwnFile {
+  readonly seq: number;
+  readonly lastChange: number;
+  /** The folder holds this file as this database wrote it. */
+  readonly intact: boolean;
 }
 
-/**
- * The captured change id after which this database's published files stop matching the folder: changes after
- * it were published in files another database overwrote (or were never published) and must be re-exported.
- */
-export async function divergencePoint(replica: Replica, transport: SyncTransport): Promise<number> {
+/** Each file this database recorded as published, and whether the folder still holds it as written. */
+async function ownFiles(replica: Replica, transport: SyncTransport): Promise<OwnFile[]> {
   const rows = replica.db
-    .prepare("SELECT seq, first_change, last_change, sha256 FROM sfs_published ORDER BY seq")
-    .all() as PublishedRow[];
+    .prepare("SELECT seq, last_change, sha256 FROM sfs_published ORDER BY seq")
+    .all() as Array<{ seq: number; last_change: number; sha256: string }>;
   const listing = await transport.list();
   const present = new Set(
     listing.files.filter((f) => f.client === replica.clientId && f.regular).map((f) => f.seq),
   );
-  let good = 0;
+  const out: OwnFile[] = [];
   for (const r of rows) {
-    if (!present.has(r.seq)) break;
-    const bytes = await transport.read(changeFileName(replica.clientId, r.seq));
-    if (createHash("sha256").update(bytes).digest("hex") !== r.sha256) break;
-    good = r.last_change;
+    const intact =
+      present.has(r.seq) &&
+      sha256Hex(await transport.read(changeFileName(replica.clientId, r.seq))) === r.sha256;
+    out.push({ seq: r.seq, lastChange: r.last_change, intact });
   }
-  return good;
+  return out;
+}
+
+export interface Divergence {
+  /** The captured change id after which changes must be re-exported under the new id. */
+  readonly from: number;
+  /** Own old-id files after that point that the folder still holds as written. */
+  readonly stale: readonly string[];
+}
+
+/**
+ * Where this database's published files stop matching the folder: the changes after it were published in files
+ * another database overwrote (or never published) and are re-exported; the own files after it that the folder
+ * still holds would keep the other copy (which never wrote them) stopped, so they are to be removed.
+ */
+export async function findDivergence(replica: Replica, transport: SyncTransport): Promise<Divergence> {
+  const files = await ownFiles(replica, transport);
+  const firstBad = files.findIndex((f) => !f.intact);
+  const kept = firstBad < 0 ? files : files.slice(0, firstBad);
+  const after = firstBad < 0 ? [] : files.slice(firstBad);
+  return {
+    from: kept.at(-1)?.lastChange ?? 0,
+    stale: after.filter((f) => f.intact).map((f) => changeFileName(replica.clientId, f.seq)),
+  };
 }
 
 /**
@@ -74,35 +94,4 @@ export function relabelForNewClient(replica: Replica, newId: string, from: numbe
   db.exec("DELETE FROM sfs_published");
   setMeta(db, "export_cursor", from);
   return rows.length;
-}
-
-/**
- * This database's files under the old id after the divergence point that still hold its own bytes: their
- * changes are re-exported under the new id, and left in the folder they would keep the other copy (which
- * never wrote them) stopped. Removes them and returns their names.
- */
-export async function unpublishDiverged(
-  replica: Replica,
-  transport: SyncTransport,
-  from: number,
-): Promise<string[]> {
-  const rows = replica.db
-    .prepare(
-      "SELECT seq, first_change, last_change, sha256 FROM sfs_published WHERE first_change > ? ORDER BY seq",
-    )
-    .all(from) as PublishedRow[];
-  const listing = await transport.list();
-  const present = new Set(
-    listing.files.filter((f) => f.client === replica.clientId && f.regular).map((f) => f.seq),
-  );
-  const removed: string[] = [];
-  for (const r of rows) {
-    if (!present.has(r.seq)) continue;
-    const name = changeFileName(replica.clientId, r.seq);
-    const bytes = await transport.read(name);
-    if (createHash("sha256").update(bytes).digest("hex") !== r.sha256) continue;
-    await transport.unpublish(name);
-    removed.push(name);
-  }
-  return removed;
 }

@@ -5,6 +5,7 @@ import { EventEmitter } from "node:events";
 import type { ConflictRecord } from "../apply/conflicts.js";
 import { getMetaNumber } from "../apply/library-tables.js";
 import { createHybridClock, type HybridClock } from "../capture/clock.js";
+import { q } from "../config/schema.js";
 import type { Database } from "../db.js";
 import { FolderTransport } from "../transport/folder-transport.js";
 import { isOwnTempFile } from "../transport/names.js";
@@ -289,7 +290,7 @@ export class SyncManager extends EventEmitter<SyncEvents> {
         const max =
           (
             this.db
-              .prepare(`SELECT max(change_id) AS m FROM "${this.settings.config.syncLogTable}"`)
+              .prepare(`SELECT max(change_id) AS m FROM ${q(this.settings.config.syncLogTable)}`)
               .get() as { m: number | null }
           ).m ?? 0;
         if (max > getMetaNumber(this.db, "capture_cursor")) schedule(100);

@@ -31,6 +31,7 @@ import path from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import { encodeChangeset } from "../../src/changeset/encode.js";
 import type { ChangeLine, HeaderLine } from "../../src/changeset/format.js";
+import { MEDIA_CONFIG } from "../../src/config/media-preset.js";
 import type { Database } from "../../src/db.js";
 import { TransportError } from "../../src/sync/errors.js";
 import { SyncManager } from "../../src/sync/sync-manager.js";
@@ -350,6 +351,25 @@ export interface Fork {
   localChanges: number;
   write(fn: (app: MediaApp) => unknown): void;
   close(): Promise<void>;
+}
+
+/** The documented way out of a copied database, on a fork: it takes a new client id (`init --force`). */
+export async function giveNewClientId(
+  fork: Fork,
+  clientId: string,
+  options: { maxFileChanges?: number } = {},
+): Promise<void> {
+  await fork.sync.close();
+  fork.sync = await SyncManager.init({
+    database: fork.db,
+    transport: fork.view,
+    folder: `memory:${clientId}`,
+    clientId,
+    config: MEDIA_CONFIG,
+    force: true,
+    now: fork.now,
+    ...options,
+  });
 }
 
 /**

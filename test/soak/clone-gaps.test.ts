@@ -1,12 +1,11 @@
-// Two ways a copied database (two databases writing as one client id) is NOT recovered by the documented way out
-// (the copy takes a new client id: `init --client-id NEW --force`, test/engine/copied-database.test.ts), found by
-// the fault soak (test/soak/soak.ts counts the first one as "a peer that applied the copy's file ... still
-// stopped"). Both tests fail until the engine offers a way out; see each test for the suggested fix.
+// Two cases of a copied database (two databases writing as one client id) that the documented way out (the copy
+// takes a new client id: `init --client-id NEW --force`, test/engine/copied-database.test.ts) once left stopped,
+// found by the fault soak: a peer that had applied the copy's file (it now re-applies from the file the folder
+// replaced, src/sync/ingest.ts findReplaced), and a copy that had published past the original (it now removes its
+// own diverged old-id files, src/sync/rename-client.ts unpublishDiverged).
 import { afterEach, describe, expect, it } from "vitest";
-import { MEDIA_CONFIG } from "../../src/config/media-preset.js";
-import { SyncManager } from "../../src/sync/sync-manager.js";
 import { Cluster } from "../helpers/cluster.js";
-import { type Fork, forkMember } from "../helpers/faults.js";
+import { type Fork, forkMember, giveNewClientId } from "../helpers/faults.js";
 
 let cluster: Cluster | undefined;
 const forks: Fork[] = [];
@@ -30,21 +29,12 @@ async function copied(): Promise<{ cluster: Cluster; copy: Fork }> {
 }
 
 async function giveCopyNewId(copy: Fork): Promise<void> {
-  await copy.sync.close();
-  copy.sync = await SyncManager.init({
-    database: copy.db,
-    transport: copy.view,
-    folder: "memory:copy",
-    clientId: "alice-copy",
-    config: MEDIA_CONFIG,
-    force: true,
-    now: copy.now,
-  });
+  await giveNewClientId(copy, "alice-copy");
   const report = await copy.sync.synchronize();
   expect(report.export.files).toEqual(["alice-copy-000000000001.ndjson"]);
 }
 
-describe("a copied database: what the documented recovery leaves stopped", () => {
+describe("a copied database: the documented recovery resumes every stream", () => {
   it("a peer that applied the copy's file before the service settled on the original's resumes after the recovery", async () => {
     const { cluster, copy } = await copied();
     copy.write((app) => app.createKeyword("k-copy", "made on the copy"));
@@ -74,13 +64,7 @@ describe("a copied database: what the documented recovery leaves stopped", () =>
         Array.from({ length: cluster.cloud.size }, () => 0),
       );
     const after = await bob.sync.synchronize();
-    // FAILS today: bob's alice stream stays stopped (chain-broken at #3) forever, so bob never gets k-orig or the
-    // original's later edits. ingestPeer (src/sync/ingest.ts, the `scan.header.prev !== cursor.hash` check) has
-    // no way back once the file it applied at the cursor's seq was replaced in the folder. Suggested fix: keep the
-    // hash of every applied peer file (seq -> sha256), and when the chain breaks at N+1 because the folder's file
-    // at some applied seq k <= N now differs from the one applied (the service settled on the other copy's), re-apply
-    // that peer from k with the folder's files: the lines of the losing copy's files stay in the registers but
-    // are beaten by its re-export under the new id (stamped 1 ms later), so every replica converges.
+    // Bob re-applies alice from #2 (the folder's file there is not the one he applied) and goes on.
     expect(after.peers.find((p) => p.client === "alice")?.state).toBe("up-to-date");
     expect(bob.app.has("Keywords", "k-orig")).toBe(true);
   });
@@ -108,13 +92,7 @@ describe("a copied database: what the documented recovery leaves stopped", () =>
     cluster.cloud.delete(A3);
     cluster.write(0, (app) => app.createKeyword("k-orig-2", "made on the original, later"));
     const report = await alice.sync.synchronize();
-    // FAILS today: the copy's alice #3 stays in the folder under alice's id, so the original's export stops
-    // (COPIED_DATABASE "never wrote it", src/sync/export.ts, the `seq >= nextSeq` loop) on every pass, forever,
-    // and peers stop alice's stream at #3 (its prev is the copy's #2). Suggested fix: when a copy takes a new id
-    // (src/sync/rename-client.ts relabelForNewClient), remove from the folder the old id's files it published
-    // after the divergence point that still hold its own bytes (their changes are re-exported under the new id),
-    // so the other copy's sequence can continue; doctor should say so. (Peers that applied those files need the
-    // rebase of the previous test.)
+    // The copy's old-id #3 is gone, so the original's next file is its own #3.
     expect(report.export.stopped).toBeUndefined();
     expect(report.export.files).toEqual([A3]);
   });

@@ -1,12 +1,11 @@
 // A copy that takes a new client id (the way out of a copied database) re-exports its changes stamped 1 ms later
 // (src/sync/rename-client.ts). Found by the fault soak (SOAK_SEED=1176): a change of the copy that had LOST, on the
 // copy, to a peer's change whose key lies between the old key and the re-stamped one, wins on every other replica
-// once re-exported, but the copy keeps the peer's value: the replicas diverge. Fails until the engine is fixed.
+// once re-exported, but the copy kept the peer's value: the replicas diverged. Re-stamped lines now go through
+// last-writer-wins on the copy too.
 import { afterEach, describe, expect, it } from "vitest";
-import { MEDIA_CONFIG } from "../../src/config/media-preset.js";
-import { SyncManager } from "../../src/sync/sync-manager.js";
 import { Cluster } from "../helpers/cluster.js";
-import { type Fork, forkMember } from "../helpers/faults.js";
+import { type Fork, forkMember, giveNewClientId } from "../helpers/faults.js";
 import { runSchedule } from "./soak.js";
 
 let cluster: Cluster | undefined;
@@ -40,16 +39,7 @@ describe("a copy's re-export under a new client id", () => {
     await cluster.sync(0);
     copy.view.putRaw("alice-000000000002.ndjson", cluster.cloud.get("alice-000000000002.ndjson")!);
     expect((await copy.sync.synchronize()).export.stopped?.code).toBe("COPIED_DATABASE");
-    await copy.sync.close();
-    copy.sync = await SyncManager.init({
-      database: copy.db,
-      transport: copy.view,
-      folder: "memory:copy",
-      clientId: "alice-copy",
-      config: MEDIA_CONFIG,
-      force: true,
-      now: copy.now,
-    });
+    await giveNewClientId(copy, "alice-copy");
     await copy.sync.synchronize();
     for (const [name, bytes] of copy.view.snapshot())
       if (!cluster.cloud.has(name)) cluster.cloud.set(name, bytes);
@@ -58,11 +48,7 @@ describe("a copy's re-export under a new client id", () => {
     await copy.sync.synchronize();
     const keyword = (db: typeof copy.db) =>
       db.prepare("SELECT keyword FROM Keywords WHERE uuid = 'k1'").get();
-    // FAILS today: the re-exported line (ts + 1 ms, 1, alice-copy) beats bob's (ts, 2, bob) on alice and bob, but
-    // relabelForNewClient (src/sync/rename-client.ts) moves the copy's register only when it still holds the old
-    // key, so the copy keeps bob's value. Suggested fix: for each re-stamped line whose new key beats the
-    // register's current key, apply it locally as a peer's change would be (register + materialize), inside the
-    // relabel transaction; or re-export a line that had already lost with its old key's order preserved.
+    // The re-exported line (ts + 1 ms, 1, alice-copy) beats bob's (ts, 2, bob) on the copy as everywhere else.
     expect(keyword(copy.db)).toEqual(keyword(cluster.members[1]!.db));
     expect(keyword(cluster.members[0]!.db)).toEqual(keyword(cluster.members[1]!.db));
   });

@@ -17,7 +17,7 @@
 // Used by scripts/soak.ts (`npm run soak`, 10,000 schedules) and test/soak/soak.test.ts (CI, a few hundred).
 import { isDeepStrictEqual } from "node:util";
 import fc from "fast-check";
-import { MEDIA_CONFIG, mediaConfig } from "../../src/config/media-preset.js";
+import { mediaConfig } from "../../src/config/media-preset.js";
 import { canonicalDump } from "../../src/sync/dump.js";
 import type { SyncReport } from "../../src/sync/report.js";
 import { SyncManager } from "../../src/sync/sync-manager.js";
@@ -33,6 +33,7 @@ import {
   type Fork,
   forgeVariant,
   forkMember,
+  giveNewClientId,
   type Rng,
   randomCut,
   randomFlips,
@@ -721,17 +722,7 @@ class Schedule {
 
       // 4. The documented way out: the copy takes a new client id and re-exports what the folder lacks.
       const newId = `${x}-copy`;
-      await copy.sync.close();
-      copy.sync = await SyncManager.init({
-        database: copy.db,
-        transport: copy.view,
-        folder: "memory:copy",
-        clientId: newId,
-        config: MEDIA_CONFIG,
-        force: true,
-        now: copy.now,
-        maxFileChanges: 7,
-      });
+      await giveNewClientId(copy, newId, { maxFileChanges: 7 });
       this.copy = { fork: copy, newId, original: o };
       adopted = true;
       await this.copyPass(false);

@@ -449,10 +449,8 @@ describe.each(KINDS)("a %s stick", (kind) => {
     expect(dump(bob.db)).toEqual(dump(alice.db));
   });
 
-  // ENGINE BUG (kept failing on purpose): FolderTransport #readPath does not wrap an error of the read itself
-  // (only of the lstat/open), and its `finally { await handle.close() }` replaces that error with the close's.
-  // A stick pulled while sync re-reads one of its own files (export's own-file check) makes synchronize() reject
-  // with a bare "ENOTCONN: socket is not connected, close": no SyncError code, no file name.
+  // A stick pulled while sync re-reads one of its own files (export's own-file check): the read error must name
+  // the file (a TransportError), not surface as a bare "ENOTCONN ... close" from closing the handle.
   it("a pull while reading a file on it rejects with a TransportError naming the file", {
     timeout: 120_000,
   }, async () => {
@@ -478,10 +476,8 @@ describe.each(KINDS)("a %s stick", (kind) => {
     expect(error?.message).toContain(name);
   });
 
-  // ENGINE BUG (kept failing on purpose): a pull during a publish leaves our temp file on the stick (seen for real
-  // on fusefat in the test above, depending on when the pull lands); SyncManager removes its own temp files only
-  // on the first pass it runs (sync-manager.ts `cleanedTemp`), so a manager that stays open (watch, an app)
-  // leaves it there for good, and every pass lists it as junk.
+  // A pull during a publish can leave our temp file on the stick; a manager that stays open (watch, an app) must
+  // remove it on a later pass, not only on its first.
   it("removes its own temp file left by a pull during a publish on a later pass, not only the first", {
     timeout: 120_000,
   }, async () => {
